@@ -1,0 +1,247 @@
+//! Command-line definitions (clap derive). Every option that takes a value also
+//! reads an `M365_PRESERVE_*` environment variable.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "m365-preserve",
+    version,
+    about = "Preserve the evidence of a compromised Microsoft 365 / Entra ID account in a sealed, encrypted, chain-of-custody package",
+    after_help = "Exit codes: 0 success; 3 sealed, but some source is partial or unavailable; 2 usage error; 1 failure."
+)]
+pub struct Cli {
+    /// Print only errors (and the final summary on stdout).
+    #[arg(long, short, global = true, env = "M365_PRESERVE_QUIET")]
+    pub quiet: bool,
+    /// More detail in the log (-v: debug, -vv: trace).
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Seal(SealArgs),
+    Verify(VerifyArgs),
+    Open(OpenArgs),
+    #[command(subcommand)]
+    Custody(CustodyCommand),
+    Keygen(KeygenArgs),
+}
+
+/// Who can decrypt the package.
+#[derive(Debug, Args)]
+pub struct RecipientArgs {
+    /// Encrypt to this public key: age1..., ssh-ed25519 ... or ssh-rsa ... (repeatable).
+    #[arg(
+        long = "recipient",
+        short = 'r',
+        value_name = "KEY",
+        env = "M365_PRESERVE_RECIPIENT",
+        value_delimiter = ','
+    )]
+    pub recipients: Vec<String>,
+    /// Encrypt to every key in this file (one per line, # comments).
+    #[arg(
+        long = "recipients-file",
+        short = 'R',
+        value_name = "FILE",
+        env = "M365_PRESERVE_RECIPIENTS_FILE"
+    )]
+    pub recipients_files: Vec<PathBuf>,
+    /// Encrypt to a passphrase typed at the terminal (twice) instead of keys.
+    #[arg(long, conflicts_with_all = ["recipients", "recipients_files"])]
+    pub passphrase: bool,
+    /// Read the passphrase from this environment variable (for automation).
+    #[arg(long, value_name = "VAR", conflicts_with_all = ["recipients", "recipients_files"])]
+    pub passphrase_env: Option<String>,
+}
+
+/// How a package is decrypted.
+#[derive(Debug, Args)]
+pub struct IdentityArgs {
+    /// age identity file (AGE-SECRET-KEY-1...) or unencrypted OpenSSH private key.
+    #[arg(long, short = 'i', value_name = "FILE", env = "M365_PRESERVE_IDENTITY")]
+    pub identity: Option<PathBuf>,
+    /// The package is passphrase-encrypted: ask for the passphrase at the terminal.
+    #[arg(long, conflicts_with = "identity")]
+    pub passphrase: bool,
+    /// Read the passphrase from this environment variable.
+    #[arg(long, value_name = "VAR", conflicts_with = "identity")]
+    pub passphrase_env: Option<String>,
+}
+
+/// Seal a folder of evidence into an encrypted, signed package.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  m365-preserve seal --evidence ./evidence --case IR-2026-042 --examiner 'Sato Hanako' \\
+      --out ./package --recipient age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
+  m365-preserve seal --evidence ./evidence --case IR-2026-042 --examiner Sato --out ./package \\
+      --recipients-file firm-keys.txt --signing-key ~/.ssh/id_ed25519 --note 'portal downloads'
+  M365_SEAL_PASS=... m365-preserve seal --evidence ./e --case C1 --examiner Sato --out ./p --passphrase-env M365_SEAL_PASS
+
+A folder with an evidence/ subfolder is taken as laid out like the package (evidence/, raw/...);
+any other folder's files are all placed under evidence/.")]
+pub struct SealArgs {
+    /// Folder of evidence to seal.
+    #[arg(long, value_name = "DIR", env = "M365_PRESERVE_EVIDENCE")]
+    pub evidence: PathBuf,
+    #[command(flatten)]
+    pub case: CaseArgs,
+    #[command(flatten)]
+    pub recipients: RecipientArgs,
+    #[command(flatten)]
+    pub sealing: SealingArgs,
+    /// Print one JSON document instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Case identity written into the package.
+#[derive(Debug, Args)]
+pub struct CaseArgs {
+    /// Case identifier (used in file names).
+    #[arg(long, value_name = "ID", env = "M365_PRESERVE_CASE")]
+    pub case: String,
+    /// Name of the person sealing the evidence.
+    #[arg(long, value_name = "NAME", env = "M365_PRESERVE_EXAMINER")]
+    pub examiner: String,
+    /// Folder for the package files.
+    #[arg(long, value_name = "DIR", env = "M365_PRESERVE_OUT")]
+    pub out: PathBuf,
+    /// Free-text note kept inside the encrypted package.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+}
+
+/// How the package is signed and compressed.
+#[derive(Debug, Args)]
+pub struct SealingArgs {
+    /// OpenSSH ed25519 private key that signs the seal; without it a key is
+    /// generated for this case and its fingerprint printed.
+    #[arg(long, value_name = "FILE", env = "M365_PRESERVE_SIGNING_KEY")]
+    pub signing_key: Option<PathBuf>,
+    /// Deflate level (1 fastest .. 9 smallest).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=9))]
+    pub level: u32,
+    /// Compression threads (default: all cores).
+    #[arg(long, value_name = "N", env = "M365_PRESERVE_THREADS")]
+    pub threads: Option<usize>,
+}
+
+/// Check a package's integrity, provenance and custody.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  m365-preserve verify out/IR-2026-042_20261125T061500Z.zip.age
+  m365-preserve verify out/IR-2026-042_20261125T061500Z.zip.age --identity firm.agekey --json
+  m365-preserve verify out/IR-2026-042_20261125T061500Z.seal.json --signer SHA256:Qx...
+
+Without --identity: seal signature, ciphertext hash, custody chain. With it: also
+decryption, zip structure, every file against manifest.json and SHA256SUMS, Merkle root.")]
+pub struct VerifyArgs {
+    /// Any of the package's files (.zip.age, .seal.json, .seal.json.sig, .custody.jsonl).
+    pub package: PathBuf,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+    #[command(flatten)]
+    pub checks: CheckArgs,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Require the seal to be signed by this key (SHA256:... fingerprint or OpenSSH public key).
+    #[arg(long, value_name = "FINGERPRINT", env = "M365_PRESERVE_SIGNER")]
+    pub signer: Option<String>,
+    /// Refuse entries over 1 MiB that expand more than this many times (zip bombs).
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub max_ratio: u64,
+}
+
+/// Verify a package, then extract it safely into a new folder.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  m365-preserve open out/IR-2026-042_20261125T061500Z.zip.age --identity firm.agekey --to ./case-042
+
+The folder must be new or empty. Files are extracted to a staging folder inside it and
+moved into place only when every check passes; nothing is written outside it.")]
+pub struct OpenArgs {
+    pub package: PathBuf,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+    /// Destination folder (new or empty).
+    #[arg(long, value_name = "DIR")]
+    pub to: PathBuf,
+    #[command(flatten)]
+    pub checks: CheckArgs,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Record or show custody events (outside the encryption).
+#[derive(Debug, Subcommand)]
+pub enum CustodyCommand {
+    Record(CustodyRecordArgs),
+    Show(CustodyShowArgs),
+}
+
+/// Append a signed, chained hand-over event after re-hashing the ciphertext.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  m365-preserve custody record out/C1_20261125T061500Z.zip.age --action transferred \\
+      --by 'Sato Hanako' --to 'Example IR K.K.' --method 'SFTP upload, ticket 4411' --signing-key ~/.ssh/id_ed25519
+  m365-preserve custody record out/C1_20261125T061500Z.zip.age --action received --by 'J. Doe'")]
+pub struct CustodyRecordArgs {
+    pub package: PathBuf,
+    /// transferred, received, verified, opened, copied or disposed.
+    #[arg(long, value_parser = ["transferred", "received", "verified", "opened", "copied", "disposed"])]
+    pub action: String,
+    /// Who performs the action.
+    #[arg(long, value_name = "NAME", env = "M365_PRESERVE_BY")]
+    pub by: String,
+    /// Who receives the package (for transfers).
+    #[arg(long, value_name = "NAME")]
+    pub to: Option<String>,
+    /// How (courier and tracking number, SFTP host, USB serial...).
+    #[arg(long, value_name = "TEXT")]
+    pub method: Option<String>,
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// OpenSSH ed25519 key that signs the line (default: a one-time key; its fingerprint is printed).
+    #[arg(long, value_name = "FILE", env = "M365_PRESERVE_SIGNING_KEY")]
+    pub signing_key: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Print the custody log and check its chain and signatures.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  m365-preserve custody show out/C1_20261125T061500Z.zip.age")]
+pub struct CustodyShowArgs {
+    pub package: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Create an age identity (for the receiving firm) and/or an SSH signing key (for the sealer).
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  m365-preserve keygen --age-identity firm.agekey          # prints the age1... public key to give the sealer
+  m365-preserve keygen --signing-key sealer_ed25519        # writes sealer_ed25519 and sealer_ed25519.pub
+Files are created with mode 0600 and never overwritten.")]
+pub struct KeygenArgs {
+    /// Write a new age identity here.
+    #[arg(long, value_name = "FILE", required_unless_present = "signing_key")]
+    pub age_identity: Option<PathBuf>,
+    /// Write a new ssh-ed25519 signing key here (and FILE.pub).
+    #[arg(long, value_name = "FILE")]
+    pub signing_key: Option<PathBuf>,
+    /// Comment for the SSH key.
+    #[arg(long, default_value = "m365-preserve")]
+    pub comment: String,
+}

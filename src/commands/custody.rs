@@ -1,0 +1,149 @@
+//! `m365-preserve custody record|show`: the hand-over log outside the package.
+
+use super::print_json;
+use crate::cli::{CustodyRecordArgs, CustodyShowArgs};
+use anyhow::{bail, Context, Result};
+use m365_preserve::hashing::{sha256_hex, sha256_reader};
+use m365_preserve::package::acquisition::Host;
+use m365_preserve::package::custody::{chain_line, check_chain, CustodyEvent};
+use m365_preserve::package::paths::PackagePaths;
+use m365_preserve::package::seal::Seal;
+use m365_preserve::package::signing::SigningKey;
+use std::fs::{File, OpenOptions};
+use std::io::{BufReader, Write};
+use std::process::ExitCode;
+
+fn load(paths: &PackagePaths) -> Result<(Seal, Vec<u8>, String)> {
+    let seal_bytes = std::fs::read(&paths.seal)
+        .with_context(|| format!("cannot read the seal {}", paths.seal.display()))?;
+    let seal: Seal = serde_json::from_slice(&seal_bytes)
+        .with_context(|| format!("{} is not a seal", paths.seal.display()))?;
+    let text = std::fs::read_to_string(&paths.custody)
+        .with_context(|| format!("cannot read {}", paths.custody.display()))?;
+    Ok((seal, seal_bytes, text))
+}
+
+pub fn record(args: CustodyRecordArgs) -> Result<ExitCode> {
+    let paths = PackagePaths::from_any(&args.package);
+    let (seal, seal_bytes, text) = load(&paths)?;
+    let chain = check_chain(
+        &text,
+        &sha256_hex(&seal_bytes),
+        true,
+        Some(&seal.ciphertext.sha256),
+    );
+    if let Some(p) = chain.problems.first() {
+        bail!(
+            "{} is broken at line {}: {}; not appending (report this to the sealer)",
+            paths.custody.display(),
+            p.line,
+            p.problem
+        );
+    }
+    let file = File::open(&paths.ciphertext)
+        .with_context(|| format!("cannot read {}", paths.ciphertext.display()))?;
+    let (_, observed) = sha256_reader(BufReader::with_capacity(1 << 20, file))?;
+    let matches = observed == seal.ciphertext.sha256;
+    let key = match &args.signing_key {
+        Some(p) => SigningKey::load(p)?,
+        None => SigningKey::generate(),
+    };
+    let mut ev = CustodyEvent::new(&args.action, &args.by);
+    ev.to = args.to;
+    ev.method = args.method;
+    ev.note = args.note;
+    ev.host = Some(Host::this().hostname);
+    ev.ciphertext_sha256 = Some(observed.clone());
+    ev.matches_seal = Some(matches);
+    let seq = chain.events.len() as u64 + 1;
+    let line = chain_line(ev, seq, text.lines().last(), "", Some(&key));
+    let mut f = OpenOptions::new().append(true).open(&paths.custody)?;
+    f.write_all(format!("{line}\n").as_bytes())?;
+    f.sync_all()?;
+    if args.json {
+        print_json(&serde_json::from_str::<serde_json::Value>(&line)?)?;
+    } else {
+        println!(
+            "Recorded event {seq} ({}) in {}",
+            args.action,
+            paths.custody.display()
+        );
+        println!(
+            "  ciphertext SHA-256 {observed} ({})",
+            if matches {
+                "matches the seal"
+            } else {
+                "DOES NOT match the seal"
+            }
+        );
+        println!(
+            "  signed by {}{}",
+            key.fingerprint(),
+            if key.is_generated() {
+                " (one-time key)"
+            } else {
+                ""
+            }
+        );
+    }
+    if !matches {
+        eprintln!("error: the package's ciphertext does not match its seal; the mismatch was recorded. Do not rely on this copy.");
+        return Ok(ExitCode::from(super::EXIT_FAILURE));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn show(args: CustodyShowArgs) -> Result<ExitCode> {
+    let paths = PackagePaths::from_any(&args.package);
+    let (seal, seal_bytes, text) = load(&paths)?;
+    let chain = check_chain(
+        &text,
+        &sha256_hex(&seal_bytes),
+        true,
+        Some(&seal.ciphertext.sha256),
+    );
+    if args.json {
+        print_json(&chain)?;
+    } else {
+        println!(
+            "Custody of case {} ({})",
+            seal.case_id,
+            paths.custody.display()
+        );
+        for e in &chain.events {
+            let to =
+                e.to.as_deref()
+                    .map(|t| format!(" -> {t}"))
+                    .unwrap_or_default();
+            let method = e
+                .method
+                .as_deref()
+                .map(|m| format!(" via {m}"))
+                .unwrap_or_default();
+            println!(
+                "  {:>3}  {}  {:11} {}{to}{method}  [{}]",
+                e.seq,
+                e.time,
+                e.action,
+                e.by,
+                e.signer_fingerprint.as_deref().unwrap_or("unsigned")
+            );
+        }
+        for p in &chain.problems {
+            println!("  PROBLEM at line {}: {}", p.line, p.problem);
+        }
+        println!(
+            "Result: {}",
+            if chain.problems.is_empty() {
+                "chain and signatures intact"
+            } else {
+                "the custody log is BROKEN"
+            }
+        );
+    }
+    Ok(if chain.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(super::EXIT_FAILURE)
+    })
+}

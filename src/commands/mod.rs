@@ -1,0 +1,77 @@
+//! One module per subcommand, plus what they share (secrets input, exit codes).
+
+mod custody;
+mod keygen;
+mod open;
+mod seal;
+mod verify;
+
+use crate::cli::{Cli, Command, CustodyCommand, IdentityArgs};
+use crate::logging::LogCapture;
+use age::secrecy::SecretString;
+use anyhow::{bail, Context, Result};
+use m365_preserve::package::crypto::Identities;
+use std::process::ExitCode;
+
+pub const EXIT_FAILURE: u8 = 1;
+/// Sealed, but some source is partial or unavailable.
+pub const EXIT_INCOMPLETE: u8 = 3;
+
+pub fn run(cli: Cli, log: &LogCapture) -> Result<ExitCode> {
+    let quiet = cli.quiet;
+    match cli.command {
+        Command::Seal(args) => seal::run(args, quiet, log),
+        Command::Verify(args) => verify::run(args),
+        Command::Open(args) => open::run(args),
+        Command::Custody(CustodyCommand::Record(args)) => custody::record(args),
+        Command::Custody(CustodyCommand::Show(args)) => custody::show(args),
+        Command::Keygen(args) => keygen::run(args),
+    }
+}
+
+/// Reads a passphrase from the named environment variable, or else the terminal.
+/// `confirm` asks twice (when encrypting).
+pub fn read_passphrase(env_var: Option<&str>, confirm: bool) -> Result<SecretString> {
+    if let Some(var) = env_var {
+        let value = std::env::var(var).with_context(|| {
+            format!("environment variable {var} (named by --passphrase-env) is not set")
+        })?;
+        if value.is_empty() {
+            bail!("environment variable {var} is empty");
+        }
+        return Ok(SecretString::from(value));
+    }
+    let no_tty =
+        || "no terminal to read the passphrase from; use --passphrase-env VAR for automation";
+    let first = rpassword::prompt_password("Passphrase: ").with_context(no_tty)?;
+    if first.is_empty() {
+        bail!("the passphrase is empty");
+    }
+    if confirm {
+        let second = rpassword::prompt_password("Passphrase (again): ").with_context(no_tty)?;
+        if first != second {
+            bail!("the two passphrases differ");
+        }
+    }
+    Ok(SecretString::from(first))
+}
+
+/// The decryption identities named on the command line, if any.
+pub fn identities(args: &IdentityArgs) -> Result<Option<Identities>> {
+    if let Some(path) = &args.identity {
+        return Ok(Some(Identities::from_file(path)?));
+    }
+    if args.passphrase || args.passphrase_env.is_some() {
+        return Ok(Some(Identities::Passphrase(read_passphrase(
+            args.passphrase_env.as_deref(),
+            false,
+        )?)));
+    }
+    Ok(None)
+}
+
+/// Prints a JSON document on stdout.
+pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

@@ -1,0 +1,119 @@
+//! `m365-preserve seal`: seal a folder of evidence.
+
+use super::{print_json, read_passphrase, EXIT_INCOMPLETE};
+use crate::cli::SealArgs;
+use crate::logging::LogCapture;
+use crate::progress::ByteProgress;
+use anyhow::{Context, Result};
+use chrono::Utc;
+use m365_preserve::package::acquisition::redact_args;
+use m365_preserve::package::crypto::Recipients;
+use m365_preserve::package::seal::{plan_content, seal, SealInput, Sealed};
+use m365_preserve::package::signing::SigningKey;
+use m365_preserve::package::zipwrite::ZipOptions;
+use serde_json::json;
+use std::process::ExitCode;
+
+pub fn run(args: SealArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
+    let started = Utc::now();
+    let r = &args.recipients;
+    let recipients = if r.passphrase || r.passphrase_env.is_some() {
+        Recipients::passphrase(read_passphrase(r.passphrase_env.as_deref(), true)?)?
+    } else {
+        Recipients::from_keys(&r.recipients, &r.recipients_files)?
+    };
+    let key = match &args.sealing.signing_key {
+        Some(path) => SigningKey::load(path)?,
+        None => SigningKey::generate(),
+    };
+    let plan = plan_content(&args.evidence)?;
+    let total: u64 = plan.files.iter().map(|f| f.size).sum();
+    tracing::info!(
+        "sealing {} files ({total} bytes) from {} for case {}",
+        plan.files.len(),
+        args.evidence.display(),
+        args.case.case
+    );
+    let progress = ByteProgress::new("sealing", total, quiet);
+    let mut zip = ZipOptions {
+        level: args.sealing.level,
+        ..ZipOptions::default()
+    };
+    if let Some(t) = args.sealing.threads {
+        zip.threads = t.max(1);
+    }
+    let snapshot = || log.snapshot();
+    let report = |n: u64| progress.inc(n);
+    let sealed = seal(SealInput {
+        content: &args.evidence,
+        case_id: &args.case.case,
+        examiner: &args.case.examiner,
+        note: args.case.note.as_deref(),
+        tenant_id: None,
+        cloud: None,
+        operator: None,
+        command_line: redact_args(std::env::args()),
+        started,
+        out_dir: &args.case.out,
+        recipients: &recipients,
+        signing_key: &key,
+        zip,
+        log: &snapshot,
+        progress: &report,
+    })
+    .context("sealing failed; no package was left behind")?;
+    progress.finish();
+    let secs = (Utc::now() - started).num_milliseconds().max(1) as f64 / 1000.0;
+    tracing::info!(
+        "sealed in {secs:.1} s ({:.0} MB/s)",
+        total as f64 / 1e6 / secs
+    );
+    print_outcome(&sealed, args.json)?;
+    Ok(if sealed.seal.completeness == "complete" {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_INCOMPLETE)
+    })
+}
+
+/// The end-of-run summary: where everything is and what to confirm out of band.
+pub fn print_outcome(sealed: &Sealed, as_json: bool) -> Result<()> {
+    let s = &sealed.seal;
+    let p = &sealed.paths;
+    if as_json {
+        return print_json(&json!({
+            "package": p.ciphertext, "seal": p.seal, "signature": p.signature, "custody": p.custody,
+            "completeness": s.completeness, "seal_document": s,
+        }));
+    }
+    println!(
+        "Sealed case {}: {} files, {} bytes, {} records ({})",
+        s.case_id, s.manifest.files, s.manifest.bytes, s.manifest.records, s.completeness
+    );
+    println!("  package    {}", p.ciphertext.display());
+    println!("             SHA-256 {}", s.ciphertext.sha256);
+    println!("  seal       {}", p.seal.display());
+    println!("  signature  {}", p.signature.display());
+    println!("  custody    {}", p.custody.display());
+    for src in s
+        .sources
+        .iter()
+        .filter(|x| x.status != m365_preserve::evidence::SourceStatus::Complete)
+    {
+        println!(
+            "  WARNING: {} is {:?}: {}",
+            src.source,
+            src.status,
+            src.reason.as_deref().unwrap_or("no reason given")
+        );
+    }
+    if s.signer.generated_for_this_case {
+        println!(
+            "Seal signed with a key generated for this case: {}\nTell the recipient this fingerprint by phone or another channel, so they can trust the seal.",
+            s.signer.fingerprint
+        );
+    } else {
+        println!("Seal signed by {}", s.signer.fingerprint);
+    }
+    Ok(())
+}
