@@ -54,6 +54,9 @@ pub fn print_report(report: &VerifyReport, with_identity: bool) {
     if failed == 0 {
         println!("Result: all {} checks passed", report.checks.len());
     } else {
-        println!("Result: {failed} of {} checks FAILED: do not rely on this package until the sealer re-sends it", report.checks.len());
+        println!(
+            "Result: {failed} of {} checks FAILED (see the FAIL lines above)",
+            report.checks.len()
+        );
     }
 }

@@ -205,6 +205,9 @@ fn map_decrypt_error(e: age::DecryptError) -> PackageError {
         age::DecryptError::InvalidMac => PackageError::Corrupt(
             "the age header's MAC does not match: the header was modified".into(),
         ),
+        age::DecryptError::Io(e) => PackageError::Corrupt(format!(
+            "the package ends early or cannot be read ({e}): truncated?"
+        )),
         other => PackageError::Corrupt(format!("decryption failed: {other}")),
     }
 }

@@ -260,6 +260,22 @@ pub fn unsafe_name_reason(name: &str) -> Option<&'static str> {
     None
 }
 
+/// An entry produced more bytes than its header declared.
+#[derive(Debug)]
+struct SizeExceeded(String);
+
+impl std::fmt::Display for SizeExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} holds more data than its declared size (zip bomb?)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for SizeExceeded {}
+
 /// Reads at most `limit` bytes and fails if there are more.
 struct Bounded<R> {
     inner: R,
