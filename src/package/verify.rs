@@ -291,10 +291,7 @@ impl<R: Read> Read for Bounded<R> {
                 0 => Ok(0),
                 _ => Err(io::Error::new(
                     io::ErrorKind::InvalidData,
-                    format!(
-                        "{} holds more data than its declared size (zip bomb?)",
-                        self.name
-                    ),
+                    SizeExceeded(self.name.clone()),
                 )),
             };
         }
@@ -458,19 +455,31 @@ fn check_inside(
                 digests.insert(name.clone(), d);
             }
             Err(e) => {
-                read_error = Some(format!("{name}: {e}"));
+                let oversized = e.get_ref().is_some_and(|inner| inner.is::<SizeExceeded>());
+                read_error = Some((oversized, format!("{name}: {e}")));
                 break;
             }
         }
     }
-    if let Some(e) = read_error {
-        r.add(
-            "decrypt",
-            Err(format!(
-                "{e} (the ciphertext is corrupt, truncated or was modified)"
-            )),
-        );
-        return;
+    match read_error {
+        Some((true, e)) => {
+            r.add("decrypt", Ok("chunks read so far authenticated".into()));
+            r.add(
+                "zip-structure",
+                Err(format!("unsafe archive, nothing extracted: {e}")),
+            );
+            return;
+        }
+        Some((false, e)) => {
+            r.add(
+                "decrypt",
+                Err(format!(
+                    "{e} (the ciphertext is corrupt, truncated or was modified)"
+                )),
+            );
+            return;
+        }
+        None => {}
     }
     r.add(
         "decrypt",
