@@ -338,3 +338,57 @@ fn zip64_and_large_entry_stream_through_everything() {
         run(Sys::new("unzip").arg("-tq").arg(&zip));
     }
 }
+
+#[test]
+fn seal_and_custody_signatures_check_with_ssh_keygen_alone() {
+    if !have("ssh-keygen") {
+        return;
+    }
+    let case = Case::new();
+    let pkg = case.seal(&case.evidence(), "out");
+    let o = run(Sys::new("ssh-keygen")
+        .args(["-Y", "check-novalidate", "-n", "m365-preserve-seal", "-s"])
+        .arg(&pkg.signature)
+        .stdin(std::fs::File::open(&pkg.seal).unwrap()));
+    let fp = m365_preserve::package::signing::SigningKey::load(&case.path("sealer"))
+        .unwrap()
+        .fingerprint();
+    assert!(text(&o).contains(&fp), "{}", text(&o));
+
+    // A custody line: the signed body is the line without "sig", keys sorted, compact.
+    let line = std::fs::read_to_string(&pkg.custody).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
+    let sig = v.as_object_mut().unwrap().remove("sig").unwrap();
+    let body = case.path("body");
+    std::fs::write(&body, m365_preserve::package::canonical::canonical_json(&v)).unwrap();
+    let sig_file = case.path("line.sig");
+    std::fs::write(&sig_file, sig.as_str().unwrap()).unwrap();
+    let o = run(Sys::new("ssh-keygen")
+        .args([
+            "-Y",
+            "check-novalidate",
+            "-n",
+            "m365-preserve-custody",
+            "-s",
+        ])
+        .arg(&sig_file)
+        .stdin(std::fs::File::open(&body).unwrap()));
+    assert!(text(&o).contains(&fp), "{}", text(&o));
+}
+
+#[test]
+fn every_subcommand_help_has_examples() {
+    for sub in [
+        &["seal"][..],
+        &["verify"],
+        &["open"],
+        &["custody", "record"],
+        &["custody", "show"],
+        &["keygen"],
+    ] {
+        let o = bin().args(sub).arg("--help").output().unwrap();
+        assert!(o.status.success());
+        let t = text(&o);
+        assert!(t.contains("Example"), "{sub:?} --help has no example:\n{t}");
+    }
+}
