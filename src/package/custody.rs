@@ -92,6 +92,8 @@ pub fn chain_line(
     event.seq = seq;
     event.prev = prev_line.map_or_else(|| genesis.to_string(), |l| sha256_hex(l.as_bytes()));
     event.sig = None;
+    event.signer = None;
+    event.signer_fingerprint = None;
     if let Some(key) = key {
         event.signer = Some(key.public_openssh());
         event.signer_fingerprint = Some(key.fingerprint());
@@ -101,12 +103,13 @@ pub fn chain_line(
     to_line(&event)
 }
 
-/// Chains a list of events into JSONL text.
-pub fn chain_events(events: Vec<CustodyEvent>, genesis: &str) -> String {
-    let mut out = String::new();
-    let mut prev: Option<String> = None;
+/// Appends unsigned events to an existing (checked) JSONL log, continuing its chain.
+pub fn append_events(existing: &str, events: Vec<CustodyEvent>, genesis: &str) -> String {
+    let mut out = existing.to_string();
+    let mut prev: Option<String> = existing.lines().last().map(String::from);
+    let first_seq = existing.lines().count() as u64 + 1;
     for (i, ev) in events.into_iter().enumerate() {
-        let line = chain_line(ev, i as u64 + 1, prev.as_deref(), genesis, None);
+        let line = chain_line(ev, first_seq + i as u64, prev.as_deref(), genesis, None);
         out.push_str(&line);
         out.push('\n');
         prev = Some(line);

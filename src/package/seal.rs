@@ -203,6 +203,7 @@ pub fn plan_content(root: &Path) -> Result<ContentPlan, PackageError> {
             let summary: SourceSummary = serde_json::from_slice(&text).map_err(|e| {
                 PackageError::Evidence(format!("{} is not a source summary: {e}", path.display()))
             })?;
+            check_summary(&path, &summary)?;
             plan.summaries.push(summary);
         }
     }
@@ -343,7 +344,8 @@ pub fn seal(input: SealInput<'_>) -> Result<Sealed, PackageError> {
     );
 
     let total_bytes: u64 = plan.files.iter().map(|f| f.size).sum();
-    let mut inner_events = prior_custody_events(&plan)?;
+    let prior_custody = prior_custody_text(&plan)?;
+    let mut inner_events = Vec::new();
     let mut started_ev = CustodyEvent::new("sealing-started", input.examiner);
     started_ev.host = Some(Host::this().hostname);
     started_ev.details = Some(json!({"files": plan.files.len(), "bytes": total_bytes}));
@@ -383,6 +385,7 @@ pub fn seal(input: SealInput<'_>) -> Result<Sealed, PackageError> {
     }
 
     let mut done_ev = CustodyEvent::new("evidence-sealed", input.examiner);
+    done_ev.host = Some(Host::this().hostname);
     done_ev.details = Some(json!({
         "files": files.len(),
         "bytes": files.iter().map(|f| f.size).sum::<u64>(),
@@ -413,7 +416,7 @@ pub fn seal(input: SealInput<'_>) -> Result<Sealed, PackageError> {
         ("acquisition.json", pretty(&acquisition)),
         (
             "custody.jsonl",
-            custody::chain_events(inner_events, INNER_GENESIS).into_bytes(),
+            custody::append_events(&prior_custody, inner_events, INNER_GENESIS).into_bytes(),
         ),
     ];
     let mut log = match &plan.prior_log {
@@ -486,7 +489,7 @@ pub fn seal(input: SealInput<'_>) -> Result<Sealed, PackageError> {
         times: SealTimes {
             started: format_utc(input.started),
             finished: format_utc(finished),
-            sealed: format_utc(sealed_at),
+            sealed: format_utc(Utc::now()),
         },
         ciphertext: CiphertextRef {
             file: file_name(&paths.ciphertext),
@@ -561,13 +564,22 @@ pub fn seal(input: SealInput<'_>) -> Result<Sealed, PackageError> {
     })
 }
 
-fn prior_custody_events(plan: &ContentPlan) -> Result<Vec<CustodyEvent>, PackageError> {
+/// The collector's collection-time custody log, checked, kept byte for byte.
+fn prior_custody_text(plan: &ContentPlan) -> Result<String, PackageError> {
     let Some(path) = &plan.prior_custody else {
-        return Ok(Vec::new());
+        return Ok(String::new());
     };
     let text = fs::read_to_string(path).map_err(io_err(path))?;
     let report = custody::check_chain(&text, INNER_GENESIS, false, None);
-    if let Some(p) = report.problems.first() {
+    let bad_time = report
+        .events
+        .iter()
+        .position(|e| !is_utc_z(&e.time))
+        .map(|i| custody::ChainProblem {
+            line: i + 1,
+            problem: format!("time {:?} is not RFC 3339 UTC", report.events[i].time),
+        });
+    if let Some(p) = report.problems.first().or(bad_time.as_ref()) {
         return Err(PackageError::Evidence(format!(
             "{} line {}: {}; refusing to seal a broken collection log",
             path.display(),
@@ -575,7 +587,40 @@ fn prior_custody_events(plan: &ContentPlan) -> Result<Vec<CustodyEvent>, Package
             p.problem
         )));
     }
-    Ok(report.events)
+    Ok(text)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.f]Z`, the only time format the package documents use.
+fn is_utc_z(s: &str) -> bool {
+    s.ends_with('Z')
+        && s.len() >= 20
+        && s.as_bytes()[10] == b'T'
+        && crate::timefmt::parse_iso_datetime(s).is_some()
+}
+
+/// Checks what a collector wrote about a source before it goes into the manifest.
+fn check_summary(path: &Path, s: &SourceSummary) -> Result<(), PackageError> {
+    let bad = |why: String| PackageError::Evidence(format!("{}: {why}", path.display()));
+    for t in [&s.first_timestamp, &s.last_timestamp]
+        .into_iter()
+        .flatten()
+    {
+        if !is_utc_z(t) {
+            return Err(bad(format!("timestamp {t:?} is not RFC 3339 UTC")));
+        }
+    }
+    if s.status != SourceStatus::Complete && s.reason.as_deref().is_none_or(str::is_empty) {
+        return Err(bad(format!(
+            "source {} is {:?} but gives no reason",
+            s.source, s.status
+        )));
+    }
+    for f in &s.files {
+        if crate::package::verify::unsafe_name_reason(&f.path).is_some() || f.sha256.len() != 64 {
+            return Err(bad(format!("file entry {:?} is not valid", f.path)));
+        }
+    }
+    Ok(())
 }
 
 fn pretty<T: Serialize>(value: &T) -> Vec<u8> {
