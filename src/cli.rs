@@ -30,6 +30,7 @@ pub enum Command {
     #[command(subcommand)]
     Custody(CustodyCommand),
     Keygen(KeygenArgs),
+    Doctor(DoctorArgs),
 }
 
 /// Who can decrypt the package.
@@ -244,4 +245,73 @@ pub struct KeygenArgs {
     /// Comment for the SSH key.
     #[arg(long, default_value = "m365-preserve")]
     pub comment: String,
+}
+
+/// How to reach the tenant and authenticate (shared by `collect` and `doctor`).
+/// Exactly one credential: a client secret (from an environment variable), a
+/// certificate, device code, or an access token (from an environment variable).
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("credential").required(true).multiple(false)
+    .args(["client_secret_env", "certificate", "device_code", "access_token_env"])))]
+pub struct ConnectArgs {
+    /// Tenant id (GUID) or domain (contoso.onmicrosoft.com).
+    #[arg(long, value_name = "TENANT", env = "M365_PRESERVE_TENANT")]
+    pub tenant: String,
+    /// Application (client) id of the app registration.
+    #[arg(long, value_name = "GUID", env = "M365_PRESERVE_CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// Name of the environment variable holding the client secret (never the secret itself).
+    #[arg(long, value_name = "VAR", requires = "client_id")]
+    pub client_secret_env: Option<String>,
+    /// PEM certificate registered on the app (certificate credential).
+    #[arg(long, value_name = "PEM", requires_all = ["client_id", "private_key"])]
+    pub certificate: Option<PathBuf>,
+    /// PEM RSA private key of --certificate (unencrypted).
+    #[arg(long, value_name = "PEM", requires = "certificate")]
+    pub private_key: Option<PathBuf>,
+    /// Client-assertion format: ps256 (x5t#S256, current) or rs256 (x5t, older).
+    #[arg(long, value_enum, default_value = "ps256")]
+    pub assertion: m365_preserve::auth::AssertionAlg,
+    /// Sign in as an administrator on another device (delegated permissions).
+    #[arg(long, requires = "client_id")]
+    pub device_code: bool,
+    /// Name of the environment variable holding an access token obtained elsewhere.
+    #[arg(long, value_name = "VAR")]
+    pub access_token_env: Option<String>,
+    /// Microsoft cloud.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "global",
+        env = "M365_PRESERVE_CLOUD"
+    )]
+    pub cloud: m365_preserve::auth::Cloud,
+    /// Override the Graph host (http:// only on loopback, e.g. the simulator).
+    #[arg(long, value_name = "URL", env = "M365_PRESERVE_GRAPH_URL")]
+    pub graph_url: Option<String>,
+    /// Override the sign-in host.
+    #[arg(long, value_name = "URL", env = "M365_PRESERVE_LOGIN_URL")]
+    pub login_url: Option<String>,
+    /// Override the Office 365 Management Activity API host.
+    #[arg(long, value_name = "URL", env = "M365_PRESERVE_MANAGE_URL")]
+    pub manage_url: Option<String>,
+    /// Simulator only: its clock runs this many times faster (pacing and waits shrink).
+    #[arg(long, hide = true, default_value_t = 1.0)]
+    pub time_scale: f64,
+}
+
+/// Check a credential: get a token and compare its permissions with what each source needs.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  M365_SECRET=... m365-preserve doctor --tenant contoso.onmicrosoft.com --client-id 11111111-2222-3333-4444-555555555555 --client-secret-env M365_SECRET
+  m365-preserve doctor --tenant contoso.onmicrosoft.com --client-id ... --certificate app.pem --private-key app.key
+  m365-preserve doctor --tenant contoso.onmicrosoft.com --client-id ... --device-code
+
+No evidence is collected and nothing in the tenant is changed.")]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
 }

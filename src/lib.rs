@@ -4,9 +4,14 @@
 //! The library holds everything the receiving firm may want to reuse (evidence
 //! writers, package format, verification); the binary is a thin CLI over it.
 
+pub mod auth;
 pub mod evidence;
+pub mod graph;
 pub mod hashing;
 pub mod package;
+pub mod retry;
+pub mod sim;
+pub mod sources;
 pub mod timefmt;
 
 /// Name and version written into every package, seal and acquisition record.

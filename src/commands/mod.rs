@@ -1,6 +1,8 @@
 //! One module per subcommand, plus what they share (secrets input, exit codes).
 
+mod connect;
 mod custody;
+mod doctor;
 mod keygen;
 mod open;
 mod seal;
@@ -26,6 +28,7 @@ pub fn run(cli: Cli, log: &LogCapture) -> Result<ExitCode> {
         Command::Custody(CustodyCommand::Record(args)) => custody::record(args),
         Command::Custody(CustodyCommand::Show(args)) => custody::show(args),
         Command::Keygen(args) => keygen::run(args),
+        Command::Doctor(args) => doctor::run(args),
     }
 }
 
