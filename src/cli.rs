@@ -31,6 +31,7 @@ pub enum Command {
     Custody(CustodyCommand),
     Keygen(KeygenArgs),
     Doctor(DoctorArgs),
+    Sim(SimArgs),
 }
 
 /// Who can decrypt the package.
@@ -314,4 +315,80 @@ pub struct DoctorArgs {
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Run the simulated Microsoft 365 tenant (Graph, token endpoint, Management
+/// Activity API) on 127.0.0.1, for tests and demonstrations without a tenant.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  m365-preserve sim                                   # the built-in scenario (samples/README.md)
+  m365-preserve sim --fixture samples/tenant --port 8400
+  m365-preserve sim --large-signins 1000000 --profile fast   # generated sign-ins, for benchmarks
+  m365-preserve sim --fixture samples/tenant --profile fast --licence free --log sim-requests.jsonl
+  m365-preserve sim --fixture samples/tenant --time-scale 60 --faults 42 --fault-rate 0.2
+
+Point collect at the printed URL with --graph-url URL --login-url URL --manage-url URL.
+Every request is answered read-only: any method but GET (except the token POSTs and the
+audit-log query POST) is refused with 405 and logged as a read-only violation.
+An audit-log query whose displayName contains \"fail\" ends in status failed (test hook).")]
+pub struct SimArgs {
+    /// Fixture folder (tenant.json, signins.jsonl, directory-audits.jsonl, audit-records.jsonl,
+    /// messages/); default: the built-in compromise scenario of samples/README.md.
+    #[arg(long, value_name = "DIR", env = "M365_PRESERVE_SIM_FIXTURE")]
+    pub fixture: Option<PathBuf>,
+    /// Serve N generated sign-ins (the `large` profile) instead of the fixture's.
+    #[arg(long, value_name = "N")]
+    pub large_signins: Option<usize>,
+    /// Port on 127.0.0.1 (0: any free port).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        env = "M365_PRESERVE_SIM_PORT"
+    )]
+    pub port: u16,
+    /// fast: no added latency; realistic: per-page latencies like the real service.
+    #[arg(long, value_enum, default_value_t = m365_preserve::sim::server::Profile::Realistic)]
+    pub profile: m365_preserve::sim::server::Profile,
+    /// Simulated seconds per real second (throttle windows, latencies, token lifetimes shrink).
+    #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = positive_f64)]
+    pub time_scale: f64,
+    /// Inject faults (429, 503, 504, resets, truncated bodies, expired tokens) seeded with SEED.
+    #[arg(long, value_name = "SEED")]
+    pub faults: Option<u64>,
+    /// Probability that a request is faulted (with --faults).
+    #[arg(long, value_name = "P", default_value_t = 0.1, requires = "faults", value_parser = probability)]
+    pub fault_rate: f64,
+    /// Licence of the tenant (overrides the fixture's).
+    #[arg(long, value_enum)]
+    pub licence: Option<m365_preserve::sim::fixture::Licence>,
+    /// Append one JSON line per request to FILE.
+    #[arg(long, value_name = "FILE", env = "M365_PRESERVE_SIM_LOG")]
+    pub log: Option<PathBuf>,
+    /// The simulated present (default: now); fixture times are moved to end here.
+    #[arg(long, value_name = "RFC3339", value_parser = rfc3339)]
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
+    /// Audit-log filters older than the retention window: empty (answer what is kept) or reject (400).
+    #[arg(long, value_enum, default_value_t = m365_preserve::sim::server::OldFilters::Empty)]
+    pub old_filters: m365_preserve::sim::server::OldFilters,
+}
+
+fn positive_f64(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!("{s:?} is not a positive number")),
+    }
+}
+
+fn probability(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        _ => Err(format!("{s:?} is not a probability between 0 and 1")),
+    }
+}
+
+fn rfc3339(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("{s:?} is not an RFC 3339 time: {e}"))
 }

@@ -50,7 +50,8 @@ impl RetryPolicy {
 pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
     let v = value.trim();
     if let Ok(secs) = v.parse::<f64>() {
-        return (0.0..86_400.0).contains(&secs)
+        return (0.0..86_400.0)
+            .contains(&secs)
             .then(|| Duration::from_secs_f64(secs));
     }
     let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;

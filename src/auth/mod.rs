@@ -196,8 +196,8 @@ impl TokenProvider {
     }
 
     async fn acquire(&self, resource: &str) -> Result<(SecretString, Duration), AuthError> {
-        let scale = self.retry.time_scale;
-        let lifetime = |secs: Option<u64>| Duration::from_secs(secs.unwrap_or(3599)).div_f64(scale);
+        // `expires_in` is real seconds (the simulator scales its own clock).
+        let lifetime = |secs: Option<u64>| Duration::from_secs(secs.unwrap_or(3599));
         match &self.credential {
             Credential::Static { token } => Ok((token.clone(), Duration::from_secs(3600 * 24))),
             Credential::Secret { .. } | Credential::Certificate { .. } => {
@@ -326,9 +326,8 @@ impl TokenProvider {
         let dc: DeviceCodeResponse =
             serde_json::from_value(body).map_err(|e| AuthError::Protocol(e.to_string()))?;
         (self.prompt)(&dc.message);
-        let scale = self.retry.time_scale;
         let mut interval = Duration::from_secs(dc.interval.max(1));
-        let deadline = Instant::now() + Duration::from_secs(dc.expires_in).div_f64(scale);
+        let deadline = Instant::now() + Duration::from_secs(dc.expires_in);
         let poll = vec![
             (
                 "grant_type",
@@ -338,7 +337,7 @@ impl TokenProvider {
             ("device_code", dc.device_code.clone()),
         ];
         loop {
-            tokio::time::sleep(interval.div_f64(scale)).await;
+            tokio::time::sleep(interval).await;
             if Instant::now() > deadline {
                 return Err(AuthError::Expired);
             }

@@ -6,6 +6,7 @@ mod doctor;
 mod keygen;
 mod open;
 mod seal;
+mod sim;
 mod verify;
 
 use crate::cli::{Cli, Command, CustodyCommand, IdentityArgs};
@@ -29,6 +30,7 @@ pub fn run(cli: Cli, log: &LogCapture) -> Result<ExitCode> {
         Command::Custody(CustodyCommand::Show(args)) => custody::show(args),
         Command::Keygen(args) => keygen::run(args),
         Command::Doctor(args) => doctor::run(args),
+        Command::Sim(args) => sim::run(args),
     }
 }
 

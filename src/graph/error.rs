@@ -113,6 +113,10 @@ pub fn classify(status: u16, body: &[u8], permission_hint: Option<&str>) -> Verd
         },
         (401, _) => Verdict::Reauthenticate,
         (403, "Authentication_RequestFromNonPremiumTenantOrB2CTenant") => Verdict::MaybeLicence,
+        // PIM endpoints answer this (400) without P2.
+        (_, "AadPremiumLicenseRequired") => {
+            Verdict::Fail(GraphError::LicenceRequired { code, message })
+        }
         (
             403,
             "Authentication_MSGraphPermissionMissing" | "Authorization_RequestDenied" | "AF10001",

@@ -44,13 +44,16 @@ impl RawSink {
 
     /// Stores one response for `source`; returns its path relative to the root.
     pub fn store(&self, source: &str, mut meta: RawMeta, body: &[u8]) -> std::io::Result<String> {
+        let dir = self.root.join(source);
         let n = {
             let mut c = self.counters.lock().expect("raw counter lock");
-            let n = c.entry(source.to_string()).or_insert(0);
+            // A resumed collection continues after the responses already kept.
+            let n = c
+                .entry(source.to_string())
+                .or_insert_with(|| highest_number(&dir));
             *n += 1;
             *n
         };
-        let dir = self.root.join(source);
         std::fs::create_dir_all(&dir)?;
         let ext = match meta.content_type.as_deref() {
             Some(ct) if ct.contains("json") => "json",
@@ -67,6 +70,24 @@ impl RawSink {
     }
 }
 
+/// The largest `NNNNNN` among the files of `dir` (0 when there are none).
+fn highest_number(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            e.ok()?
+                .file_name()
+                .to_str()?
+                .split('.')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
 fn write_new(path: &Path, data: &[u8]) -> std::io::Result<()> {
     let mut f = std::fs::OpenOptions::new()
         .write(true)
@@ -74,4 +95,52 @@ fn write_new(path: &Path, data: &[u8]) -> std::io::Result<()> {
         .open(path)?;
     f.write_all(data)?;
     f.sync_data()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta() -> RawMeta {
+        RawMeta {
+            method: "GET",
+            url: "https://graph.microsoft.com/v1.0/x".into(),
+            attempt: 1,
+            status: 200,
+            received_at: "2026-11-25T00:00:00Z".into(),
+            date: None,
+            request_id: Some("r".into()),
+            client_request_id: "c".into(),
+            content_type: Some("application/json".into()),
+            retry_after: None,
+            size: 0,
+            sha256: String::new(),
+            incomplete: None,
+        }
+    }
+
+    #[test]
+    fn keeps_bodies_and_continues_numbering_after_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let sink = RawSink::new(dir.path());
+        assert_eq!(
+            sink.store("user", meta(), b"{\"a\":1}").unwrap(),
+            "raw/user/000001.json"
+        );
+        assert_eq!(
+            sink.store("user", meta(), b"{}").unwrap(),
+            "raw/user/000002.json"
+        );
+        let again = RawSink::new(dir.path());
+        assert_eq!(
+            again.store("user", meta(), b"{}").unwrap(),
+            "raw/user/000003.json"
+        );
+        let m: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(dir.path().join("raw/user/000001.meta.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(m["sha256"], sha256_hex(b"{\"a\":1}"));
+        assert_eq!(m["size"], 7);
+    }
 }

@@ -4,7 +4,14 @@
 //! real client can be tested and demonstrated without a tenant.
 
 pub mod auth;
+pub mod faults;
 pub mod fixture;
+pub mod graph;
 pub mod management;
+pub mod odata;
+pub mod reqlog;
+pub mod scenario;
+pub mod server;
 pub mod shared;
+pub mod throttle;
 pub mod token;

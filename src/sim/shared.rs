@@ -128,7 +128,11 @@ impl Shared {
 /// request names no valid authority.
 pub fn request_base(headers: &axum::http::HeaderMap, uri: &axum::http::Uri) -> Option<String> {
     let authority = match headers.get(axum::http::header::HOST) {
-        Some(host) => host.to_str().ok()?.parse::<axum::http::uri::Authority>().ok()?,
+        Some(host) => host
+            .to_str()
+            .ok()?
+            .parse::<axum::http::uri::Authority>()
+            .ok()?,
         None => uri.authority()?.clone(),
     };
     // A Host header never carries user info; one that does is not an address.
