@@ -255,3 +255,52 @@ async fn certificate_assertions_in_both_formats() {
     );
     handle.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_code_prints_microsofts_message_and_handles_a_refusal() {
+    let mut f = default_fixture();
+    let tenant = f.tenant.tenant_id.clone();
+    let tool = app_id(&f, "m365-preserve");
+    let mut declined = f
+        .tenant
+        .apps
+        .iter()
+        .find(|a| a.client_id == tool)
+        .unwrap()
+        .clone();
+    declined.client_id = "0f0e0d0c-0b0a-0908-0706-050403020100".into();
+    declined.display_name = "declined-by-user".into();
+    f.tenant.apps.push(declined);
+    let handle = sim(f).await;
+
+    let o = doctor(
+        &handle,
+        &tenant,
+        vec!["--client-id".into(), tool, "--device-code".into()],
+        vec![],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("microsoft.com/devicelogin") && stderr.contains("enter the code"),
+        "{stderr}"
+    );
+    assert!(text(&o).contains("flow device-code"), "{}", text(&o));
+
+    let o = doctor(
+        &handle,
+        &tenant,
+        vec![
+            "--client-id".into(),
+            "0f0e0d0c-0b0a-0908-0706-050403020100".into(),
+            "--device-code".into(),
+        ],
+        vec![],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("declined"), "{}", text(&o));
+    assert_eq!(handle.violations(), 0);
+    handle.shutdown().await;
+}
