@@ -31,6 +31,8 @@ pub enum Command {
     Custody(CustodyCommand),
     Keygen(KeygenArgs),
     Doctor(DoctorArgs),
+    Collect(Box<CollectArgs>),
+    Demo(DemoArgs),
     Sim(SimArgs),
 }
 
@@ -391,4 +393,57 @@ fn rfc3339(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     chrono::DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&chrono::Utc))
         .map_err(|e| format!("{s:?} is not an RFC 3339 time: {e}"))
+}
+
+/// Preserve the evidence of compromised users, then seal it.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  M365_SECRET=... m365-preserve collect --tenant contoso.onmicrosoft.com --client-id <app id> \\
+      --client-secret-env M365_SECRET --user hanako.sato@contoso.com --case IR-2026-042 \\
+      --examiner 'Sato Hanako' --out ./package --recipient age1...
+  m365-preserve collect ... --since 2026-11-01T00:00:00Z --sources entra-audit,user,mailbox-rules
+
+Windows default to what the tenant still retains (7 days on Entra ID Free, 30 on P1/P2).
+Exit codes: 0 every source complete; 3 sealed, but some source is partial, unavailable or
+failed (the summary and the manifest say why); 1 nothing sealed.")]
+pub struct CollectArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// A compromised user (UPN); repeatable.
+    #[arg(long = "user", value_name = "UPN", required = true)]
+    pub users: Vec<String>,
+    #[command(flatten)]
+    pub case: CaseArgs,
+    #[command(flatten)]
+    pub recipients: RecipientArgs,
+    #[command(flatten)]
+    pub sealing: SealingArgs,
+    /// Start of the window (RFC 3339; default: the oldest the tenant retains).
+    #[arg(long, value_name = "RFC3339")]
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// End of the window, exclusive (RFC 3339; default: now).
+    #[arg(long, value_name = "RFC3339")]
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only these sources (comma-separated names; default: all).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub sources: Vec<String>,
+    /// Files to add as evidence byte for byte (screenshots, saved .eml/.msg).
+    #[arg(long, value_name = "FILE")]
+    pub attach: Vec<PathBuf>,
+    /// Keep the work folder after sealing.
+    #[arg(long)]
+    pub keep_workdir: bool,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Run the whole job on the built-in simulated tenant: simulator, collection,
+/// sealing and verification, on loopback, with a throw-away key.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  m365-preserve demo            # writes ./m365-preserve-demo/")]
+pub struct DemoArgs {
+    /// Folder for the demo's package and key.
+    #[arg(long, value_name = "DIR", default_value = "m365-preserve-demo")]
+    pub out: PathBuf,
 }

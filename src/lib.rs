@@ -5,6 +5,7 @@
 //! writers, package format, verification); the binary is a thin CLI over it.
 
 pub mod auth;
+pub mod collect;
 pub mod evidence;
 pub mod graph;
 pub mod hashing;

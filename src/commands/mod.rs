@@ -1,7 +1,9 @@
 //! One module per subcommand, plus what they share (secrets input, exit codes).
 
+mod collect;
 mod connect;
 mod custody;
+mod demo;
 mod doctor;
 mod keygen;
 mod open;
@@ -30,6 +32,8 @@ pub fn run(cli: Cli, log: &LogCapture) -> Result<ExitCode> {
         Command::Custody(CustodyCommand::Show(args)) => custody::show(args),
         Command::Keygen(args) => keygen::run(args),
         Command::Doctor(args) => doctor::run(args),
+        Command::Collect(args) => collect::run(*args, quiet, log),
+        Command::Demo(args) => demo::run(args, quiet, log),
         Command::Sim(args) => sim::run(args),
     }
 }

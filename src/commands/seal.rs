@@ -1,7 +1,7 @@
 //! `m365-preserve seal`: seal a folder of evidence.
 
 use super::{print_json, read_passphrase, EXIT_INCOMPLETE};
-use crate::cli::SealArgs;
+use crate::cli::{RecipientArgs, SealArgs, SealingArgs};
 use crate::logging::LogCapture;
 use crate::progress::ByteProgress;
 use anyhow::{Context, Result};
@@ -16,16 +16,7 @@ use std::process::ExitCode;
 
 pub fn run(args: SealArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
     let started = Utc::now();
-    let r = &args.recipients;
-    let recipients = if r.passphrase || r.passphrase_env.is_some() {
-        Recipients::passphrase(read_passphrase(r.passphrase_env.as_deref(), true)?)?
-    } else {
-        Recipients::from_keys(&r.recipients, &r.recipients_files)?
-    };
-    let key = match &args.sealing.signing_key {
-        Some(path) => SigningKey::load(path)?,
-        None => SigningKey::generate(),
-    };
+    let (recipients, key) = recipients_and_key(&args.recipients, &args.sealing)?;
     let plan = plan_content(&args.evidence)?;
     let total: u64 = plan.files.iter().map(|f| f.size).sum();
     tracing::info!(
@@ -35,13 +26,7 @@ pub fn run(args: SealArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
         args.case.case
     );
     let progress = ByteProgress::new("sealing", total, quiet);
-    let mut zip = ZipOptions {
-        level: args.sealing.level,
-        ..ZipOptions::default()
-    };
-    if let Some(t) = args.sealing.threads {
-        zip.threads = t.max(1);
-    }
+    let zip = zip_options(&args.sealing);
     let snapshot = || log.snapshot();
     let report = |n: u64| progress.inc(n);
     let sealed = seal(SealInput {
@@ -74,6 +59,35 @@ pub fn run(args: SealArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
     } else {
         ExitCode::from(EXIT_INCOMPLETE)
     })
+}
+
+/// Who can open the package, and the key that signs it.
+pub fn recipients_and_key(
+    r: &RecipientArgs,
+    sealing: &SealingArgs,
+) -> Result<(Recipients, SigningKey)> {
+    let recipients = if r.passphrase || r.passphrase_env.is_some() {
+        Recipients::passphrase(read_passphrase(r.passphrase_env.as_deref(), true)?)?
+    } else {
+        Recipients::from_keys(&r.recipients, &r.recipients_files)?
+    };
+    let key = match &sealing.signing_key {
+        Some(path) => SigningKey::load(path)?,
+        None => SigningKey::generate(),
+    };
+    Ok((recipients, key))
+}
+
+/// Compression settings from the flags.
+pub fn zip_options(sealing: &SealingArgs) -> ZipOptions {
+    let mut zip = ZipOptions {
+        level: sealing.level,
+        ..ZipOptions::default()
+    };
+    if let Some(t) = sealing.threads {
+        zip.threads = t.max(1);
+    }
+    zip
 }
 
 /// The end-of-run summary: where everything is and what to confirm out of band.
