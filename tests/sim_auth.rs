@@ -7,9 +7,10 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use m365_preserve::auth::decode_claims;
 use m365_preserve::sim::fixture::{Fixture, Licence};
 use m365_preserve::sim::shared::{Shared, SimClock, VecSource, GRAPH_RESOURCE, MANAGE_RESOURCE};
-use m365_preserve::sim::token::{decode_claims, Claims, TokenStore};
+use m365_preserve::sim::token::{Claims, TokenStore};
 use m365_preserve::sim::{auth, management};
 use reqwest::StatusCode;
 use rsa::signature::{RandomizedSigner, SignatureEncoding, Signer};

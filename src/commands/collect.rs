@@ -8,6 +8,7 @@ use crate::logging::LogCapture;
 use crate::progress::ByteProgress;
 use anyhow::{bail, Context, Result};
 use chrono::Utc;
+use clap::ValueEnum;
 use futures_util::future::join_all;
 use m365_preserve::collect::{
     entra_retention_days, not_collected, queries, resolve_target, run_source, Window,
@@ -15,7 +16,7 @@ use m365_preserve::collect::{
 use m365_preserve::evidence::{SourceStatus, SourceSummary};
 use m365_preserve::graph::{Pacer, RawSink, ReadOnlyClient};
 use m365_preserve::package::acquisition::redact_args;
-use m365_preserve::package::seal::{seal, SealInput, Sealed};
+use m365_preserve::package::seal::{plan_content, seal, SealInput, Sealed};
 use m365_preserve::sources::CATALOGUE;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -151,23 +152,24 @@ pub async fn collect(args: &CollectArgs, quiet: bool, log: &LogCapture) -> Resul
 
     let (requests, retries, throttled) = client.counters();
     tracing::info!("{requests} requests, {retries} retries, {throttled} throttled responses");
-    let total: u64 = walk_size(&workdir);
+    let plan = plan_content(&workdir)?;
+    let total: u64 = plan.files.iter().map(|f| f.size).sum();
     let progress = ByteProgress::new("sealing", total, quiet);
     let snapshot = || log.snapshot();
     let report = |n: u64| progress.inc(n);
     let claims = tokens.identity();
     let sealed = seal(SealInput {
-        content: &workdir,
+        content: plan,
         case_id: &args.case.case,
         examiner: &args.case.examiner,
         note: args.case.note.as_deref(),
         tenant_id: claims.as_ref().and_then(|c| c["tid"].as_str()),
-        cloud: Some(match args.connect.cloud {
-            m365_preserve::auth::Cloud::Global => "global",
-            m365_preserve::auth::Cloud::Usgov => "usgov",
-            m365_preserve::auth::Cloud::Usgovdod => "usgovdod",
-            m365_preserve::auth::Cloud::China => "china",
-        }),
+        cloud: args
+            .connect
+            .cloud
+            .to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .as_deref(),
         operator: Some(
             serde_json::json!({"flow": tokens.credential_kind(), "token_claims": claims}),
         ),
@@ -190,18 +192,6 @@ pub async fn collect(args: &CollectArgs, quiet: bool, log: &LogCapture) -> Resul
             .with_context(|| format!("cannot remove {}", workdir.display()))?;
     }
     Ok(sealed)
-}
-
-fn walk_size(dir: &Path) -> u64 {
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| match e.file_type() {
-            Ok(t) if t.is_dir() => walk_size(&e.path()),
-            _ => e.metadata().map(|m| m.len()).unwrap_or(0),
-        })
-        .sum()
 }
 
 /// The console table of sources (stderr, so stdout stays the summary).

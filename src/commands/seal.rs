@@ -30,7 +30,7 @@ pub fn run(args: SealArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
     let snapshot = || log.snapshot();
     let report = |n: u64| progress.inc(n);
     let sealed = seal(SealInput {
-        content: &args.evidence,
+        content: plan,
         case_id: &args.case.case,
         examiner: &args.case.examiner,
         note: args.case.note.as_deref(),

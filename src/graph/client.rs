@@ -267,7 +267,7 @@ impl ReadOnlyClient {
                             meta.incomplete = Some(without_url(e));
                             self.keep_raw(req, meta, b"");
                             drop(admission);
-                            self.pause(attempt, None, req, "the response body was cut off")
+                            self.pause(attempt, None, req, "the response body was cut off", false)
                                 .await?;
                             continue;
                         }
@@ -281,7 +281,7 @@ impl ReadOnlyClient {
                                     Ok(v) => Some(v),
                                     Err(e) => {
                                         drop(admission);
-                                        self.pause(attempt, None, req, &format!("the response is not complete JSON ({e}): truncated?")).await?;
+                                        self.pause(attempt, None, req, &format!("the response is not complete JSON ({e}): truncated?"), false).await?;
                                         continue;
                                     }
                                 }
@@ -334,17 +334,9 @@ impl ReadOnlyClient {
             if throttled {
                 self.throttled.fetch_add(1, Ordering::Relaxed);
                 self.pacer.throttled(req.budget, retry_after).await;
-                if attempt >= self.retry.max_attempts {
-                    return Err(GraphError::Throttled {
-                        attempts: attempt,
-                        message: why,
-                    });
-                }
-                tracing::debug!("{}: {why}; retrying", req.source);
-                tokio::time::sleep(self.retry.wait(attempt, retry_after)).await;
-            } else {
-                self.pause(attempt, retry_after, req, &why).await?;
             }
+            self.pause(attempt, retry_after, req, &why, throttled)
+                .await?;
         }
     }
 
@@ -355,11 +347,20 @@ impl ReadOnlyClient {
         retry_after: Option<std::time::Duration>,
         req: &Request,
         why: &str,
+        throttled: bool,
     ) -> Result<(), GraphError> {
         if attempt >= self.retry.max_attempts {
-            return Err(GraphError::Transient {
-                attempts: attempt,
-                message: format!("{}: {why}", req.url),
+            let message = format!("{}: {why}", req.url);
+            return Err(if throttled {
+                GraphError::Throttled {
+                    attempts: attempt,
+                    message,
+                }
+            } else {
+                GraphError::Transient {
+                    attempts: attempt,
+                    message,
+                }
             });
         }
         tracing::debug!("{}: {why}; retrying", req.source);

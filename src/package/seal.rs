@@ -95,8 +95,8 @@ pub struct Seal {
 
 /// Everything sealing needs.
 pub struct SealInput<'a> {
-    /// The evidence folder (see [`plan_content`] for its layout).
-    pub content: &'a Path,
+    /// The evidence folder, read by [`plan_content`].
+    pub content: ContentPlan,
     pub case_id: &'a str,
     pub examiner: &'a str,
     pub note: Option<&'a str>,
@@ -294,9 +294,9 @@ impl<R: Read> Read for Progress<'_, R> {
     }
 }
 
-/// Seals `input.content` into a package in `input.out_dir`.
+/// Seals the planned evidence into a package in `input.out_dir`.
 pub fn seal(input: SealInput<'_>) -> Result<Sealed, PackageError> {
-    let plan = plan_content(input.content)?;
+    let plan = &input.content;
     let expected: HashMap<&str, (&SourceSummary, &crate::evidence::FileDigest)> = plan
         .summaries
         .iter()
@@ -343,11 +343,12 @@ pub fn seal(input: SealInput<'_>) -> Result<Sealed, PackageError> {
         },
     );
 
+    let host = Host::this();
     let total_bytes: u64 = plan.files.iter().map(|f| f.size).sum();
-    let prior_custody = prior_custody_text(&plan)?;
+    let prior_custody = prior_custody_text(plan)?;
     let mut inner_events = Vec::new();
     let mut started_ev = CustodyEvent::new("sealing-started", input.examiner);
-    started_ev.host = Some(Host::this().hostname);
+    started_ev.host = Some(host.hostname.clone());
     started_ev.details = Some(json!({"files": plan.files.len(), "bytes": total_bytes}));
     inner_events.push(started_ev);
 
@@ -385,7 +386,7 @@ pub fn seal(input: SealInput<'_>) -> Result<Sealed, PackageError> {
     }
 
     let mut done_ev = CustodyEvent::new("evidence-sealed", input.examiner);
-    done_ev.host = Some(Host::this().hostname);
+    done_ev.host = Some(host.hostname.clone());
     done_ev.details = Some(json!({
         "files": files.len(),
         "bytes": files.iter().map(|f| f.size).sum::<u64>(),
@@ -400,7 +401,7 @@ pub fn seal(input: SealInput<'_>) -> Result<Sealed, PackageError> {
         examiner: input.examiner.into(),
         note: input.note.map(String::from),
         tool: Tool::this(),
-        host: Host::this(),
+        host: host.clone(),
         operator: input.operator.clone(),
         tenant_id: input.tenant_id.map(String::from),
         cloud: input.cloud.map(String::from),
@@ -544,7 +545,7 @@ pub fn seal(input: SealInput<'_>) -> Result<Sealed, PackageError> {
     cleanup.0.push(paths.signature.clone());
 
     let mut sealed_ev = CustodyEvent::new("sealed", input.examiner);
-    sealed_ev.host = Some(Host::this().hostname);
+    sealed_ev.host = Some(host.hostname.clone());
     sealed_ev.ciphertext_sha256 = Some(ct_sha);
     sealed_ev.matches_seal = Some(true);
     sealed_ev.note = input.note.map(String::from);

@@ -67,14 +67,6 @@ impl TokenStore {
     }
 }
 
-/// Decodes the claims part of any JWT without verifying it (what a client does
-/// to learn its own identity and roles; the token itself is never stored).
-pub fn decode_claims(token: &str) -> Option<serde_json::Value> {
-    let payload = token.split('.').nth(1)?;
-    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
-    serde_json::from_slice(&bytes).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,7 +86,7 @@ mod tests {
         let token = store.issue(claims.clone());
         assert_eq!(store.lookup(&token), Some(claims.clone()));
         assert_eq!(
-            decode_claims(&token).unwrap()["roles"][0],
+            crate::auth::decode_claims(&token).unwrap()["roles"][0],
             "AuditLog.Read.All"
         );
         assert!(claims.has("AuditLog.Read.All") && !claims.has("User.Read.All"));
