@@ -344,21 +344,8 @@ fn seal_refuses_links_reserved_names_and_missing_recipients() {
 
 #[test]
 fn evidence_changed_after_writing_is_refused_and_partial_sources_exit_3() {
-    use m365_preserve::evidence::{EvidenceWriter, SourceStatus};
     let case = Case::new();
-    let work = case.path("work");
-    let mut w = EvidenceWriter::create(&work, "entra-audit").unwrap();
-    w.write(&serde_json::json!({"id": "1", "activityDateTime": "2026-11-20T01:00:00Z"}))
-        .unwrap();
-    w.finish(SourceStatus::Complete, None, Default::default())
-        .unwrap();
-    let w = EvidenceWriter::create(&work, "entra-signins-interactive").unwrap();
-    w.finish(
-        SourceStatus::Unavailable,
-        Some("licence: Entra ID Free; import the portal download".into()),
-        Default::default(),
-    )
-    .unwrap();
+    let work = case.work_folder("2026-11-20T01:00:00Z", Default::default());
 
     let seal = |out: &str| {
         bin()

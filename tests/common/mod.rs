@@ -105,6 +105,27 @@ impl Case {
         ev
     }
 
+    /// A collector's work folder: `entra-audit` complete with one record at
+    /// `audit_time`, `entra-signins-interactive` unavailable (Entra ID Free).
+    pub fn work_folder(
+        &self,
+        audit_time: &str,
+        details: serde_json::Map<String, serde_json::Value>,
+    ) -> PathBuf {
+        use m365_preserve::evidence::{EvidenceWriter, SourceStatus};
+        let work = self.path("work");
+        let mut w = EvidenceWriter::create(&work, "entra-audit").unwrap();
+        w.write(&serde_json::json!({"id": "1", "activityDateTime": audit_time}))
+            .unwrap();
+        w.finish(SourceStatus::Complete, None, Default::default())
+            .unwrap();
+        let w = EvidenceWriter::create(&work, "entra-signins-interactive").unwrap();
+        let reason = "licence: Entra ID Free; import the portal download";
+        w.finish(SourceStatus::Unavailable, Some(reason.into()), details)
+            .unwrap();
+        work
+    }
+
     /// Seals `evidence` to the firm's age key, signed by the sealer's key.
     pub fn seal(&self, evidence: &Path, out: &str) -> PackagePaths {
         let o = bin()
