@@ -15,16 +15,31 @@ pub type Cell = (String, String);
 /// Flattens `record` into `(column, text)` pairs in field order.
 pub fn flatten_record(record: &Value, out: &mut Vec<Cell>) {
     out.clear();
+    walk(record, &mut |path, leaf| {
+        out.push((path.to_string(), cell_text(leaf)))
+    });
+}
+
+/// The column paths of `record`, in field order, without rendering any value
+/// (what the first pass needs to learn the columns).
+pub fn leaf_paths(record: &Value, out: &mut Vec<String>) {
+    out.clear();
+    walk(record, &mut |path, _| out.push(path.to_string()));
+}
+
+/// Calls `leaf(path, value)` for every leaf of `record`, in field order.
+fn walk(record: &Value, leaf: &mut dyn FnMut(&str, &Value)) {
     match record {
-        Value::Object(map) if !map.is_empty() => {
-            let mut path = String::new();
-            flatten_object(map, &mut path, out);
-        }
-        other => out.push(("value".to_string(), cell_text(other))),
+        Value::Object(map) if !map.is_empty() => walk_object(map, &mut String::new(), leaf),
+        other => leaf("value", other),
     }
 }
 
-fn flatten_object(map: &serde_json::Map<String, Value>, path: &mut String, out: &mut Vec<Cell>) {
+fn walk_object(
+    map: &serde_json::Map<String, Value>,
+    path: &mut String,
+    leaf: &mut dyn FnMut(&str, &Value),
+) {
     for (key, value) in map {
         let len = path.len();
         if !path.is_empty() {
@@ -32,8 +47,8 @@ fn flatten_object(map: &serde_json::Map<String, Value>, path: &mut String, out: 
         }
         path.push_str(key);
         match value {
-            Value::Object(inner) if !inner.is_empty() => flatten_object(inner, path, out),
-            leaf => out.push((path.clone(), cell_text(leaf))),
+            Value::Object(inner) if !inner.is_empty() => walk_object(inner, path, leaf),
+            other => leaf(path, other),
         }
         path.truncate(len);
     }
@@ -85,6 +100,15 @@ mod tests {
             .map(|(a, b)| (a.as_str(), b.as_str()))
             .collect();
         assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn leaf_paths_are_the_cell_columns() {
+        let rec = json!({"a": 1, "b": {"c": "2026-11-20T18:00:00+09:00", "d": {}}, "e": [1]});
+        let (mut cells, mut paths) = (Vec::new(), Vec::new());
+        flatten_record(&rec, &mut cells);
+        leaf_paths(&rec, &mut paths);
+        assert_eq!(paths, cells.into_iter().map(|(p, _)| p).collect::<Vec<_>>());
     }
 
     #[test]

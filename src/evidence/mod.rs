@@ -8,7 +8,7 @@ mod flatten;
 mod summary;
 mod writer;
 
-pub use flatten::{flatten_record, Cell};
+pub use flatten::{flatten_record, leaf_paths, Cell};
 pub use summary::{FileDigest, SourceStatus, SourceSummary, STATE_DIR};
 pub use writer::EvidenceWriter;
 

@@ -1,6 +1,6 @@
 //! The per-source evidence writer.
 
-use super::flatten::{flatten_record, Cell};
+use super::flatten::{flatten_record, leaf_paths};
 use super::summary::{FileDigest, SourceStatus, SourceSummary, STATE_DIR};
 use super::EvidenceError;
 use crate::hashing::HashingWriter;
@@ -40,7 +40,8 @@ pub struct EvidenceWriter {
     time_field: Option<Vec<String>>,
     first: Option<DateTime<Utc>>,
     last: Option<DateTime<Utc>>,
-    cells: Vec<Cell>,
+    /// Scratch buffer for one record's column paths.
+    paths: Vec<String>,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> EvidenceError + '_ {
@@ -88,7 +89,7 @@ impl EvidenceWriter {
             time_field: None,
             first: None,
             last: None,
-            cells: Vec::new(),
+            paths: Vec::new(),
         })
     }
 
@@ -119,9 +120,9 @@ impl EvidenceWriter {
     }
 
     fn note_columns(&mut self, record: &Value) {
-        flatten_record(record, &mut self.cells);
-        disambiguate(&mut self.cells);
-        for (name, _) in &self.cells {
+        leaf_paths(record, &mut self.paths);
+        disambiguate(self.paths.iter_mut());
+        for name in &self.paths {
             if !self.column_index.contains_key(name) {
                 self.column_index.insert(name.clone(), self.columns.len());
                 self.columns.push(name.clone());
@@ -208,12 +209,9 @@ fn format_utc_precise(t: DateTime<Utc>) -> String {
 
 /// Gives the second and later cells sharing one column name (a key containing a
 /// dot colliding with a nested path) the suffixes `#2`, `#3`... so no value is lost.
-fn disambiguate(cells: &mut [Cell]) {
-    if cells.len() < 2 {
-        return;
-    }
+fn disambiguate<'a>(names: impl Iterator<Item = &'a mut String>) {
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for (name, _) in cells.iter_mut() {
+    for name in names {
         let count = seen.entry(name.clone()).or_insert(0);
         *count += 1;
         if *count > 1 {
@@ -262,7 +260,7 @@ fn write_csv(
                 reason: e.to_string(),
             })?;
             flatten_record(&record, &mut cells);
-            disambiguate(&mut cells);
+            disambiguate(cells.iter_mut().map(|(name, _)| name));
             row.iter_mut().for_each(String::clear);
             for (name, text) in cells.drain(..) {
                 if let Some(&i) = index.get(name.as_str()) {
