@@ -373,6 +373,9 @@ pub struct SimArgs {
     /// Audit-log filters older than the retention window: empty (answer what is kept) or reject (400).
     #[arg(long, value_enum, default_value_t = m365_preserve::sim::server::OldFilters::Empty)]
     pub old_filters: m365_preserve::sim::server::OldFilters,
+    /// Records one Purview audit-log query may return (more: isRecordCountLimitExceeded).
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub audit_record_limit: usize,
 }
 
 fn positive_f64(s: &str) -> Result<f64, String> {
@@ -433,6 +436,24 @@ pub struct CollectArgs {
     /// Keep the work folder after sealing.
     #[arg(long)]
     pub keep_workdir: bool,
+    /// Continue an interrupted collection from its work folder (run the same command again,
+    /// adding this flag): finished queries are kept, only the missing ones are fetched.
+    #[arg(long, value_name = "WORKDIR", env = "M365_PRESERVE_RESUME")]
+    pub resume: Option<PathBuf>,
+    /// A message to preserve as .eml (its Graph id; repeatable). Exchange regenerates MIME
+    /// on export, so the bytes are what the service sent, not the original transmission.
+    #[arg(long = "message-id", value_name = "ID")]
+    pub message_ids: Vec<String>,
+    /// Service-principal sign-ins: the whole tenant (an attacker's app is not known in
+    /// advance) or only the apps linked to the targets (owned, consented, assigned).
+    #[arg(long, value_enum, default_value_t = m365_preserve::collect::SpScope::Tenant)]
+    pub sp_scope: m365_preserve::collect::SpScope,
+    /// Graph version of the Purview audit-log query API (beta is often the more reliable).
+    #[arg(long, value_enum, default_value_t = m365_preserve::collect::AuditApi::V1)]
+    pub audit_api: m365_preserve::collect::AuditApi,
+    /// How many sources collect at once (default: all; 1 collects one after another).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), env = "M365_PRESERVE_CONCURRENCY")]
+    pub concurrency: Option<u32>,
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,

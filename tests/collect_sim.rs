@@ -262,8 +262,8 @@ fn demo_runs_the_whole_job_and_the_package_verifies() {
         .unwrap();
     assert_eq!(
         o.status.code(),
-        Some(3),
-        "purview-audit is not collected yet: {}",
+        Some(0),
+        "every source complete: {}",
         text(&o)
     );
     let t = text(&o);

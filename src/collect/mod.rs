@@ -2,17 +2,55 @@
 //! pacer keeps each throttle budget), write each source's evidence with its
 //! completeness, and leave a work folder ready for sealing.
 
+mod extras;
+mod journal;
+mod purview;
+mod run;
 mod specs;
 
-pub use specs::{queries, Keep, Query};
+pub use extras::{linked_apps, messages, Linked};
+pub use journal::{Journal, JournalError};
+pub use run::{Collector, Observer, Silent};
+pub use specs::{queries, split, Keep, PlanOptions, Query, Resolve, SLICE};
 
-use crate::evidence::{EvidenceWriter, SourceStatus, SourceSummary};
 use crate::graph::{Api, Budget, GraphError, ReadOnlyClient, Request};
 use chrono::{DateTime, Utc};
-use serde_json::{json, Map, Value};
-use std::collections::HashSet;
-use std::path::Path;
+use serde_json::Value;
 use url::Url;
+
+/// Which service principals' sign-ins to collect.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum SpScope {
+    /// The whole tenant: an attacker's app is not known in advance.
+    Tenant,
+    /// Apps the targets own, consented to or are assigned to.
+    Linked,
+}
+
+/// Graph version of the audit-log query API.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+pub enum AuditApi {
+    #[value(name = "v1.0")]
+    #[serde(rename = "v1.0")]
+    V1,
+    #[value(name = "beta")]
+    #[serde(rename = "beta")]
+    Beta,
+}
+
+impl AuditApi {
+    pub fn segment(self) -> &'static str {
+        match self {
+            AuditApi::V1 => "v1.0",
+            AuditApi::Beta => "beta",
+        }
+    }
+}
 
 /// A compromised user, resolved to its object id.
 #[derive(Debug, Clone)]
@@ -23,14 +61,14 @@ pub struct Target {
 }
 
 /// A half-open time window `[since, until)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Window {
     pub since: DateTime<Utc>,
     pub until: DateTime<Utc>,
 }
 
 impl Window {
-    fn contains(&self, t: DateTime<Utc>) -> bool {
+    pub fn contains(&self, t: DateTime<Utc>) -> bool {
         self.since <= t && t < self.until
     }
 }
@@ -44,9 +82,11 @@ pub enum CollectError {
     UnknownUser(String),
     #[error("{0}")]
     Evidence(#[from] crate::evidence::EvidenceError),
+    #[error("work folder: {0}")]
+    WorkFolder(String),
 }
 
-fn graph_url(base: &Url, path: &str) -> Url {
+pub(crate) fn graph_url(base: &Url, path: &str) -> Url {
     let mut u = base.clone();
     let (p, q) = path.split_once('?').unwrap_or((path, ""));
     u.set_path(p);
@@ -104,143 +144,10 @@ pub async fn entra_retention_days(client: &ReadOnlyClient, base: &Url) -> i64 {
     }
 }
 
-fn record_time(record: &Value, field: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn record_time(record: &Value, field: &str) -> Option<DateTime<Utc>> {
     record
         .get(field)?
         .as_str()
         .and_then(crate::timefmt::parse_iso_datetime)
         .map(|t| t.utc)
-}
-
-fn kept(keep: &Keep, record: &Value) -> bool {
-    match keep {
-        Keep::All => true,
-        Keep::InWindow { field, window } => {
-            record_time(record, field).is_some_and(|t| window.contains(t))
-        }
-        Keep::UserInWindow {
-            user_id,
-            field,
-            window,
-        } => {
-            record["userId"].as_str() == Some(user_id.as_str())
-                && record_time(record, field).is_some_and(|t| window.contains(t))
-        }
-    }
-}
-
-/// Collects one source into `workdir/evidence/<source>.{json,csv}`.
-pub async fn run_source(
-    client: &ReadOnlyClient,
-    base: &Url,
-    workdir: &Path,
-    source: &str,
-    plan: Vec<Query>,
-    window: Window,
-) -> Result<SourceSummary, CollectError> {
-    let mut writer = EvidenceWriter::create(workdir, source)?;
-    let mut seen: HashSet<String> = HashSet::new();
-    let (mut pages, mut retries, mut dropped) = (0u64, 0u64, 0u64);
-    let mut problems: Vec<(bool, String)> = Vec::new();
-    let mut notes: Vec<String> = Vec::new();
-    let mut done_queries = Vec::new();
-    for q in &plan {
-        let request = |path: &str| {
-            let mut r = Request::new(Api::Graph, graph_url(base, path), q.budget, source)
-                .permission(q.permission);
-            if q.unknown_enums {
-                r = r.unknown_enums();
-            }
-            r
-        };
-        let mut write = |writer: &mut EvidenceWriter, record: Value| -> Result<(), CollectError> {
-            if !kept(&q.keep, &record) {
-                dropped += 1;
-                return Ok(());
-            }
-            let fresh = match record.get("id").and_then(Value::as_str) {
-                Some(id) => seen.insert(id.to_string()),
-                None => true,
-            };
-            if fresh {
-                writer.write(&record)?;
-            }
-            Ok(())
-        };
-        let outcome: Result<(), GraphError> = async {
-            if q.single {
-                let fetched = match client.get(&request(&q.path)).await {
-                    Err(GraphError::LicenceRequired { message, .. }) if q.without_premium.is_some() => {
-                        notes.push(format!("premium-only fields unavailable (licence: {message}); collected without them"));
-                        client.get(&request(q.without_premium.as_deref().unwrap_or_default())).await?
-                    }
-                    other => other?,
-                };
-                pages += 1;
-                retries += u64::from(fetched.attempts - 1);
-                if let Some(v) = fetched.json {
-                    write(&mut writer, v).map_err(|e| GraphError::InvalidResponse { url: q.path.clone(), message: e.to_string() })?;
-                }
-            } else {
-                let mut pager = client.pages(request(&q.path));
-                while let Some(page) = pager.next_page().await? {
-                    pages += 1;
-                    retries += u64::from(page.attempts - 1);
-                    for record in page.records {
-                        write(&mut writer, record).map_err(|e| GraphError::InvalidResponse { url: q.path.clone(), message: e.to_string() })?;
-                    }
-                }
-            }
-            Ok(())
-        }
-        .await;
-        match outcome {
-            Ok(()) => done_queries.push(q.path.clone()),
-            Err(e) => problems.push((e.is_unavailable(), format!("{}: {e}", q.path))),
-        }
-    }
-    let (status, reason) = match (problems.len(), done_queries.len()) {
-        (0, _) => (SourceStatus::Complete, None),
-        (_, 0) if problems.iter().all(|(unavailable, _)| *unavailable) => {
-            (SourceStatus::Unavailable, Some(join(&problems)))
-        }
-        (_, 0) => (SourceStatus::Failed, Some(join(&problems))),
-        _ => (SourceStatus::Partial, Some(join(&problems))),
-    };
-    let mut details = Map::new();
-    details.insert(
-        "queries".into(),
-        json!(plan
-            .iter()
-            .map(|q| format!("GET {}", q.path))
-            .collect::<Vec<_>>()),
-    );
-    details.insert("queries_done".into(), json!(done_queries.len()));
-    details.insert("window".into(), json!({"since": crate::timefmt::format_utc(window.since), "until": crate::timefmt::format_utc(window.until)}));
-    details.insert("pages".into(), json!(pages));
-    details.insert("retries".into(), json!(retries));
-    details.insert("records_outside_query".into(), json!(dropped));
-    if !notes.is_empty() {
-        details.insert("notes".into(), json!(notes));
-    }
-    Ok(writer.finish(status, reason, details)?)
-}
-
-fn join(problems: &[(bool, String)]) -> String {
-    problems
-        .iter()
-        .map(|(_, p)| p.as_str())
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-/// Writes a summary for a source this version cannot collect, so the manifest
-/// and the exit code say so instead of leaving it out.
-pub fn not_collected(
-    workdir: &Path,
-    source: &str,
-    why: &str,
-) -> Result<SourceSummary, CollectError> {
-    let w = EvidenceWriter::create(workdir, source)?;
-    Ok(w.finish(SourceStatus::Failed, Some(why.to_string()), Map::new())?)
 }

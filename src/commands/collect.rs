@@ -1,31 +1,53 @@
-//! `m365-preserve collect`: resolve targets, collect every source, seal.
+//! `m365-preserve collect`: resolve targets, collect every source (resumable),
+//! seal.
 
 use super::connect::{http_client, token_provider};
 use super::seal::{print_outcome, recipients_and_key, zip_options};
 use super::EXIT_INCOMPLETE;
 use crate::cli::CollectArgs;
 use crate::logging::LogCapture;
-use crate::progress::ByteProgress;
+use crate::progress::{ByteProgress, SourceBars};
 use anyhow::{bail, Context, Result};
-use chrono::Utc;
+use chrono::{DateTime, Duration, Utc};
 use clap::ValueEnum;
 use futures_util::future::join_all;
 use m365_preserve::collect::{
-    entra_retention_days, not_collected, queries, resolve_target, run_source, Window,
+    entra_retention_days, linked_apps, messages, queries, resolve_target, AuditApi, Collector,
+    Journal, PlanOptions, SpScope, Target, Window,
 };
-use m365_preserve::evidence::{SourceStatus, SourceSummary};
+use m365_preserve::evidence::{write_summary, SourceStatus, SourceSummary, STATE_DIR};
 use m365_preserve::graph::{Pacer, RawSink, ReadOnlyClient};
 use m365_preserve::package::acquisition::redact_args;
-use m365_preserve::package::seal::{plan_content, seal, SealInput, Sealed};
+use m365_preserve::package::custody::{append_events, CustodyEvent, INNER_GENESIS};
+use m365_preserve::package::seal::{package_base, plan_content, seal, SealInput, Sealed};
 use m365_preserve::sources::CATALOGUE;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+/// Purview keeps audit records this long on Audit (Standard).
+const PURVIEW_DAYS: i64 = 180;
+/// Queries in flight at once unless `--concurrency` says otherwise.
+const DEFAULT_CONCURRENCY: usize = 16;
+
 pub fn run(args: CollectArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new()?;
-    let sealed = rt.block_on(collect(&args, quiet, log))?;
-    print_outcome(&sealed, args.json)?;
+    let (sealed, summaries) = rt.block_on(collect(&args, quiet, log))?;
+    if args.json {
+        super::print_json(&json!({
+            "package": sealed.paths.ciphertext,
+            "seal": sealed.paths.seal,
+            "signature": sealed.paths.signature,
+            "custody": sealed.paths.custody,
+            "completeness": sealed.seal.completeness,
+            "sources": summaries,
+            "seal_document": sealed.seal,
+        }))?;
+    } else {
+        print_outcome(&sealed, false)?;
+    }
     Ok(exit_code(&sealed))
 }
 
@@ -35,6 +57,21 @@ pub fn exit_code(sealed: &Sealed) -> ExitCode {
     } else {
         ExitCode::from(EXIT_INCOMPLETE)
     }
+}
+
+/// What a collection was asked for, kept in the work folder so a resumed run
+/// asks for exactly the same (in particular the same window, not a later one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct RunParams {
+    case: String,
+    users: Vec<String>,
+    sources: Vec<String>,
+    entra: Window,
+    purview: Window,
+    sp_scope: SpScope,
+    audit_api: AuditApi,
+    message_ids: Vec<String>,
+    started: DateTime<Utc>,
 }
 
 fn private_dir(path: &Path) -> Result<()> {
@@ -48,38 +85,81 @@ fn private_dir(path: &Path) -> Result<()> {
         .with_context(|| format!("cannot create the work folder {}", path.display()))
 }
 
-/// Collects and seals; returns the package.
-pub async fn collect(args: &CollectArgs, quiet: bool, log: &LogCapture) -> Result<Sealed> {
-    let started = Utc::now();
-    let names: Vec<&'static str> = if args.sources.is_empty() {
-        CATALOGUE.iter().map(|s| s.name).collect()
-    } else {
-        let mut v = Vec::new();
-        for name in &args.sources {
-            match CATALOGUE.iter().find(|s| s.name == name.trim()) {
-                Some(s) => v.push(s.name),
-                None => bail!(
-                    "unknown source {name:?}; the sources are: {}",
-                    CATALOGUE
-                        .iter()
-                        .map(|s| s.name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            }
+fn source_names(args: &CollectArgs) -> Result<Vec<String>> {
+    if args.sources.is_empty() {
+        return Ok(CATALOGUE.iter().map(|s| s.name.to_string()).collect());
+    }
+    let mut v = Vec::new();
+    for name in &args.sources {
+        match CATALOGUE.iter().find(|s| s.name == name.trim()) {
+            Some(s) => v.push(s.name.to_string()),
+            None => bail!(
+                "unknown source {name:?}; the sources are: {}",
+                CATALOGUE
+                    .iter()
+                    .map(|s| s.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         }
-        v
+    }
+    Ok(v)
+}
+
+/// Appends collection-time custody events to the work folder's log.
+fn custody(workdir: &Path, events: Vec<CustodyEvent>) -> Result<()> {
+    let path = workdir.join("custody.jsonl");
+    let existing = match std::fs::read_to_string(&path) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e).context(format!("cannot read {}", path.display())),
     };
+    std::fs::write(&path, append_events(&existing, events, INNER_GENESIS))
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn event(action: &str, by: &str, details: serde_json::Value) -> CustodyEvent {
+    let mut e = CustodyEvent::new(action, by);
+    e.details = Some(details);
+    e
+}
+
+/// Collects and seals; returns the package and the sources' summaries.
+pub async fn collect(
+    args: &CollectArgs,
+    quiet: bool,
+    log: &LogCapture,
+) -> Result<(Sealed, Vec<SourceSummary>)> {
+    let now = Utc::now();
+    let names = source_names(args)?;
     let (recipients, key) = recipients_and_key(&args.recipients, &args.sealing)?;
     let http = http_client()?;
     let tokens = token_provider(&args.connect, http.clone())?;
     std::fs::create_dir_all(&args.case.out)
         .with_context(|| format!("cannot create {}", args.case.out.display()))?;
-    let workdir: PathBuf = args.case.out.join(format!(
-        ".work-{}",
-        m365_preserve::package::seal::package_base(&args.case.case, started)
-    ));
-    private_dir(&workdir)?;
+    let params_path = |w: &Path| w.join(STATE_DIR).join("run.json");
+    let (workdir, prior): (PathBuf, Option<RunParams>) = match &args.resume {
+        Some(dir) => {
+            let text = std::fs::read_to_string(params_path(dir)).with_context(|| {
+                format!(
+                    "{} is not the work folder of an interrupted collection (no {STATE_DIR}/run.json)",
+                    dir.display()
+                )
+            })?;
+            (
+                dir.clone(),
+                Some(serde_json::from_str(&text).context("run.json is damaged")?),
+            )
+        }
+        None => {
+            let dir = args
+                .case
+                .out
+                .join(format!(".work-{}", package_base(&args.case.case, now)));
+            private_dir(&dir)?;
+            (dir, None)
+        }
+    };
     let raw = Arc::new(RawSink::new(&workdir));
     let client = ReadOnlyClient::new(
         http,
@@ -90,58 +170,157 @@ pub async fn collect(args: &CollectArgs, quiet: bool, log: &LogCapture) -> Resul
     );
     let base = tokens.endpoints().graph.clone();
 
-    let mut targets = Vec::new();
+    let mut targets: Vec<Target> = Vec::new();
     for upn in &args.users {
         let t = resolve_target(&client, &base, upn).await?;
         tracing::info!("target {} ({}) = {}", t.upn, t.display_name, t.id);
         targets.push(t);
     }
-    let until = args.until.unwrap_or(started);
-    let since = match args.since {
-        Some(s) => s,
+
+    let params = match prior {
+        Some(p) => {
+            let asked = (&args.case.case, &args.users, &names);
+            if (&p.case, &p.users, &p.sources) != asked {
+                bail!(
+                    "--resume {}: that collection was for case {} users {:?} sources {:?}; run the same command again with --resume",
+                    workdir.display(),
+                    p.case,
+                    p.users,
+                    p.sources
+                );
+            }
+            p
+        }
         None => {
-            let days = entra_retention_days(&client, &base).await;
-            tracing::info!(
-                "Entra logs are kept {days} days by this tenant; collecting from {}",
-                until - chrono::Duration::days(days)
-            );
-            until - chrono::Duration::days(days)
+            let until = args.until.unwrap_or(now);
+            let entra_since = match args.since {
+                Some(s) => s,
+                None => {
+                    let days = entra_retention_days(&client, &base).await;
+                    tracing::info!("Entra logs are kept {days} days by this tenant");
+                    until - Duration::days(days)
+                }
+            };
+            if entra_since >= until {
+                bail!("--since must be before --until");
+            }
+            let p = RunParams {
+                case: args.case.case.clone(),
+                users: args.users.clone(),
+                sources: names.clone(),
+                entra: Window {
+                    since: entra_since,
+                    until,
+                },
+                purview: Window {
+                    since: args.since.unwrap_or(until - Duration::days(PURVIEW_DAYS)),
+                    until,
+                },
+                sp_scope: args.sp_scope,
+                audit_api: args.audit_api,
+                message_ids: args.message_ids.clone(),
+                started: now,
+            };
+            let path = params_path(&workdir);
+            std::fs::create_dir_all(path.parent().expect("has a parent"))?;
+            std::fs::write(&path, serde_json::to_vec_pretty(&p)?)?;
+            p
         }
     };
-    if since >= until {
-        bail!("--since must be before --until");
-    }
-    let window = Window { since, until };
-    tracing::info!(
-        "the oldest records at risk ({}) expire first; collecting {} sources",
-        since.format("%Y-%m-%dT%H:%M:%SZ"),
-        names.len()
-    );
-
-    let runs = names.iter().map(|name| {
-        let (client, base, workdir, targets) = (&client, &base, &workdir, &targets);
-        async move {
-            let result = match queries(name, targets, &window) {
-                Some(plan) => run_source(client, base, workdir, name, plan, window).await,
-                None => not_collected(workdir, name, "not collected by this version of m365-preserve; export it from the Purview portal"),
-            };
-            if let Ok(s) = &result {
-                tracing::info!("{name}: {:?}, {} records{}", s.status, s.records, s.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default());
-            }
-            result
-        }
-    });
-    let summaries: Vec<SourceSummary> =
-        join_all(runs).await.into_iter().collect::<Result<_, _>>()?;
-    for s in summaries
-        .iter()
-        .filter(|s| s.source == "user-roles" && s.records > 0)
-    {
+    let journal = Journal::open(&workdir)?;
+    if args.resume.is_some() {
         tracing::warn!(
-            "PRIVILEGED ACCOUNT: a target holds {} directory role assignment(s). A compromised administrator needs incident-response specialists now.",
-            s.records
+            "resuming the interrupted collection in {}: {} queries were finished and are kept",
+            workdir.display(),
+            journal.finished()
+        );
+        custody(
+            &workdir,
+            vec![
+                event(
+                    "collection-interrupted",
+                    &args.case.examiner,
+                    json!({"detected_at_resume": true}),
+                ),
+                event(
+                    "collection-resumed",
+                    &args.case.examiner,
+                    json!({"queries_already_done": journal.finished()}),
+                ),
+            ],
+        )?;
+    } else {
+        custody(
+            &workdir,
+            vec![event(
+                "collection-started",
+                &args.case.examiner,
+                json!({"users": params.users, "sources": params.sources, "window": params.entra}),
+            )],
+        )?;
+        tracing::info!(
+            "work folder {} (if this run is interrupted, run the same command again with --resume {})",
+            workdir.display(),
+            workdir.display()
         );
     }
+    let w = params.entra;
+    tracing::warn!(
+        "records older than {} are already gone from Entra; the oldest in the window expire within hours, so the oldest windows are collected first",
+        w.since.format("%Y-%m-%d %H:%M UTC")
+    );
+
+    let bars = SourceBars::new(quiet);
+    let concurrency = args.concurrency.map_or(DEFAULT_CONCURRENCY, |n| n as usize);
+    let collector = Collector {
+        client: &client,
+        graph: base.clone(),
+        workdir: workdir.clone(),
+        journal,
+        gate: tokio::sync::Semaphore::new(concurrency),
+        observer: &bars,
+        time_scale: args.connect.time_scale,
+    };
+    let mut plan_opts = PlanOptions::default();
+    if params.sp_scope == SpScope::Linked
+        && names.iter().any(|n| n == "entra-signins-serviceprincipal")
+    {
+        let linked = linked_apps(&collector, &targets)
+            .await
+            .context("--sp-scope linked: cannot list the apps linked to the targets")?;
+        tracing::info!(
+            "service-principal sign-ins of {} linked service principals and {} owned apps",
+            linked.service_principal_ids.len(),
+            linked.app_ids.len()
+        );
+        plan_opts.linked = Some(linked);
+    }
+    let runs = names.iter().map(|name| {
+        let (collector, targets, params, plan_opts) = (&collector, &targets, &params, &plan_opts);
+        async move {
+            if name == "purview-audit" {
+                return collector
+                    .purview(targets, params.purview, params.audit_api, &params.case)
+                    .await;
+            }
+            let plan = queries(name, targets, &params.entra, plan_opts)
+                .unwrap_or_else(|| panic!("every catalogue source has a plan: {name}"));
+            collector.run_source(name, plan, params.entra).await
+        }
+    });
+    let mut summaries: Vec<SourceSummary> = if concurrency == 1 {
+        let mut v = Vec::new();
+        for r in runs {
+            v.push(r.await?);
+        }
+        v
+    } else {
+        join_all(runs).await.into_iter().collect::<Result<_, _>>()?
+    };
+    if !params.message_ids.is_empty() {
+        summaries.push(messages(&collector, &targets, &params.message_ids).await?);
+    }
+    warn_privileged(&workdir, &mut summaries)?;
     for file in &args.attach {
         let name = file.file_name().context("--attach needs a file")?;
         let dest_dir = workdir.join("evidence/attachments");
@@ -149,9 +328,20 @@ pub async fn collect(args: &CollectArgs, quiet: bool, log: &LogCapture) -> Resul
         std::fs::copy(file, dest_dir.join(name))
             .with_context(|| format!("cannot copy {}", file.display()))?;
     }
-
     let (requests, retries, throttled) = client.counters();
     tracing::info!("{requests} requests, {retries} retries, {throttled} throttled responses");
+    custody(
+        &workdir,
+        vec![event(
+            "collection-finished",
+            &args.case.examiner,
+            json!({
+                "requests": requests, "retries": retries, "throttled": throttled,
+                "sources": summaries.iter().map(|s| json!({"source": s.source, "status": s.status, "records": s.records})).collect::<Vec<_>>(),
+            }),
+        )],
+    )?;
+
     let plan = plan_content(&workdir)?;
     let total: u64 = plan.files.iter().map(|f| f.size).sum();
     let progress = ByteProgress::new("sealing", total, quiet);
@@ -170,11 +360,9 @@ pub async fn collect(args: &CollectArgs, quiet: bool, log: &LogCapture) -> Resul
             .to_possible_value()
             .map(|v| v.get_name().to_string())
             .as_deref(),
-        operator: Some(
-            serde_json::json!({"flow": tokens.credential_kind(), "token_claims": claims}),
-        ),
+        operator: Some(json!({"flow": tokens.credential_kind(), "token_claims": claims})),
         command_line: redact_args(std::env::args()),
-        started,
+        started: params.started,
         out_dir: &args.case.out,
         recipients: &recipients,
         signing_key: &key,
@@ -182,7 +370,12 @@ pub async fn collect(args: &CollectArgs, quiet: bool, log: &LogCapture) -> Resul
         log: &snapshot,
         progress: &report,
     })
-    .context("sealing failed; the work folder is kept")?;
+    .with_context(|| {
+        format!(
+            "sealing failed; the work folder {} is kept",
+            workdir.display()
+        )
+    })?;
     progress.finish();
     print_sources(&summaries, quiet);
     if args.keep_workdir {
@@ -191,7 +384,25 @@ pub async fn collect(args: &CollectArgs, quiet: bool, log: &LogCapture) -> Resul
         std::fs::remove_dir_all(&workdir)
             .with_context(|| format!("cannot remove {}", workdir.display()))?;
     }
-    Ok(sealed)
+    Ok((sealed, summaries))
+}
+
+/// A target holding a directory role (active or eligible) needs specialists:
+/// said on the console and in the manifest.
+fn warn_privileged(workdir: &Path, summaries: &mut [SourceSummary]) -> Result<()> {
+    for s in summaries
+        .iter_mut()
+        .filter(|s| s.source == "user-roles" && s.records > 0)
+    {
+        let text = format!(
+            "PRIVILEGED ACCOUNT: a target holds {} directory role assignment(s). A compromised administrator can change the whole tenant: call incident-response specialists now.",
+            s.records
+        );
+        tracing::warn!("{text}");
+        s.details.insert("warning".into(), json!(text));
+        write_summary(workdir, s)?;
+    }
+    Ok(())
 }
 
 /// The console table of sources (stderr, so stdout stays the summary).

@@ -38,6 +38,14 @@ pub fn run(args: DemoArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
     let fixture = default_fixture();
     let tenant = fixture.tenant.tenant_id.clone();
     let victim = "hanako.sato@contoso-jp.onmicrosoft.com".to_string();
+    // The phishing message the victim received, kept as .eml.
+    let phishing: Vec<String> = fixture
+        .tenant
+        .mailboxes
+        .values()
+        .flat_map(|m| m.messages.iter())
+        .filter_map(|m| m["id"].as_str().map(String::from))
+        .collect();
     let sealed = rt.block_on(async {
         let mut config = SimConfig::new(FixtureSource::Loaded(fixture));
         config.profile = Profile::Fast;
@@ -84,9 +92,14 @@ pub fn run(args: DemoArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
             sources: vec![],
             attach: vec![],
             keep_workdir: false,
+            resume: None,
+            message_ids: phishing,
+            sp_scope: m365_preserve::collect::SpScope::Tenant,
+            audit_api: m365_preserve::collect::AuditApi::V1,
+            concurrency: None,
             json: false,
         };
-        let sealed = collect(&collect_args, quiet, log).await;
+        let sealed = collect(&collect_args, quiet, log).await.map(|(s, _)| s);
         let violations = sim.violations();
         sim.shutdown().await;
         eprintln!("Read-only violations seen by the simulator: {violations}");

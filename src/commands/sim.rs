@@ -29,6 +29,7 @@ pub fn run(args: SimArgs) -> Result<ExitCode> {
             .map(|n| Box::new(scenario::large_signins(n, now)) as Box<dyn RecordSource>),
         port: args.port,
         old_filters: args.old_filters,
+        audit_record_limit: args.audit_record_limit,
         ..SimConfig::new(fixture)
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -10,7 +10,7 @@ mod writer;
 
 pub use flatten::{flatten_record, leaf_paths, Cell};
 pub use summary::{FileDigest, SourceStatus, SourceSummary, STATE_DIR};
-pub use writer::EvidenceWriter;
+pub use writer::{write_summary, EvidenceWriter};
 
 use std::path::PathBuf;
 

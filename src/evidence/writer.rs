@@ -279,7 +279,9 @@ fn write_csv(
     Ok((size, sha))
 }
 
-fn write_summary(root: &Path, summary: &SourceSummary) -> Result<(), EvidenceError> {
+/// Leaves `summary` beside the evidence for the sealer (sources whose files are
+/// not written by an [`EvidenceWriter`], e.g. messages, use it directly).
+pub fn write_summary(root: &Path, summary: &SourceSummary) -> Result<(), EvidenceError> {
     let dir = root.join(STATE_DIR).join("sources");
     fs::create_dir_all(&dir).map_err(io_err(&dir))?;
     let path = dir.join(format!("{}.json", summary.source));

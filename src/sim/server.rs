@@ -83,6 +83,8 @@ pub struct SimConfig {
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
     pub old_filters: OldFilters,
+    /// Records one Purview audit-log query may return.
+    pub audit_record_limit: usize,
 }
 
 impl SimConfig {
@@ -100,6 +102,7 @@ impl SimConfig {
             now: None,
             port: 0,
             old_filters: OldFilters::Empty,
+            audit_record_limit: 1_000_000,
         }
     }
 }
@@ -205,6 +208,7 @@ pub async fn start(config: SimConfig) -> anyhow::Result<SimHandle> {
     let settings = GraphSettings {
         profile: config.profile,
         old_filters: config.old_filters,
+        audit_record_limit: config.audit_record_limit,
     };
     let faults = config
         .faults

@@ -4,8 +4,11 @@
 //!
 //! - A query is `notStarted`, then `running`, then `succeeded` on a simulated
 //!   timetable: Fast profile 1 s / 3 s, Realistic 30 s / 4 min.
-//! - **Test hook**: a query whose `displayName` contains "fail" (any case)
-//!   ends `failed` instead.
+//! - **Test hooks**: a query whose `displayName` contains "fail" (any case)
+//!   ends `failed` instead, "cancel" ends `cancelled`.
+//! - A query matching more records than the configured record-count limit
+//!   succeeds with `isRecordCountLimitExceeded: true` and lists only the first
+//!   records up to the limit (`recordCountLimit`, `approximateReturnedRecordCount`).
 //! - Filters: `filterStartDateTime <= createdDateTime < filterEndDateTime`;
 //!   `userPrincipalNameFilters`, `recordTypeFilters`, `operationFilters`,
 //!   `serviceFilter` / `serviceFilters`, `ipAddressFilters`, `objectIdFilters`,
@@ -76,6 +79,7 @@ enum Status {
     Running,
     Succeeded,
     Failed,
+    Cancelled,
 }
 
 impl Status {
@@ -85,6 +89,7 @@ impl Status {
             Status::Running => "running",
             Status::Succeeded => "succeeded",
             Status::Failed => "failed",
+            Status::Cancelled => "cancelled",
         }
     }
 }
@@ -145,7 +150,8 @@ impl Filters {
 struct Query {
     id: String,
     created: DateTime<Utc>,
-    fails: bool,
+    /// How the query ends once done (test hooks).
+    ends: Status,
     /// The auditLogQuery as created, without `status`.
     resource: Map<String, Value>,
     filters: Filters,
@@ -192,16 +198,34 @@ impl Query {
             Status::NotStarted
         } else if now < self.created + done {
             Status::Running
-        } else if self.fails {
-            Status::Failed
         } else {
-            Status::Succeeded
+            self.ends
         }
     }
 
-    fn resource(&self, status: Status) -> Value {
+    /// Indexes of the fixture records the query matches.
+    fn matches<'a>(&'a self, all: &[Value]) -> &'a [usize] {
+        self.matches.get_or_init(|| {
+            all.iter()
+                .enumerate()
+                .filter(|(_, r)| self.filters.matches(r))
+                .map(|(i, _)| i)
+                .collect()
+        })
+    }
+
+    fn resource(&self, status: Status, all: &[Value], limit: usize) -> Value {
         let mut out = self.resource.clone();
         out.insert("status".into(), Value::String(status.name().into()));
+        if status == Status::Succeeded {
+            let found = self.matches(all).len();
+            out.insert("recordCountLimit".into(), limit.into());
+            out.insert(
+                "approximateReturnedRecordCount".into(),
+                found.min(limit).into(),
+            );
+            out.insert("isRecordCountLimitExceeded".into(), (found > limit).into());
+        }
         Value::Object(out)
     }
 }
@@ -376,14 +400,22 @@ pub(super) async fn create(
         .await?;
     let id = uuid::Uuid::new_v4().to_string();
     resource.insert("id".into(), Value::String(id.clone()));
-    let fails = resource
+    let name = resource
         .get("displayName")
         .and_then(Value::as_str)
-        .is_some_and(|n| n.to_lowercase().contains("fail"));
+        .unwrap_or("")
+        .to_lowercase();
+    let ends = if name.contains("fail") {
+        Status::Failed
+    } else if name.contains("cancel") {
+        Status::Cancelled
+    } else {
+        Status::Succeeded
+    };
     let query = Arc::new(Query {
         id: id.clone(),
         created: clock.now(),
-        fails,
+        ends,
         resource,
         filters,
         matches: OnceLock::new(),
@@ -391,7 +423,7 @@ pub(super) async fn create(
     ctx.st.queries.lock().push(query.clone());
     let body = entity(
         ctx.context(&call, "security/auditLog/queries/$entity"),
-        &query.resource(Status::NotStarted),
+        &query.resource(Status::NotStarted, &[], 0),
     );
     let mut response = json(StatusCode::CREATED, &body);
     let location = format!(
@@ -411,12 +443,16 @@ pub(super) async fn list(State(ctx): State<Ctx>, call: Call) -> Result<Response,
     ctx.pace(Pace::QueryPoll).await;
     let now = ctx.shared().clock.now();
     let profile = ctx.st.settings.profile;
+    let (all, limit) = (
+        &ctx.shared().fixture.audit_records,
+        ctx.st.settings.audit_record_limit,
+    );
     let values = ctx
         .st
         .queries
         .lock()
         .iter()
-        .map(|q| q.resource(q.status(profile, now)))
+        .map(|q| q.resource(q.status(profile, now), all, limit))
         .collect();
     let page = Page {
         context: ctx.context(&call, "security/auditLog/queries"),
@@ -438,9 +474,13 @@ pub(super) async fn get_one(
     ctx.pace(Pace::QueryPoll).await;
     let query = ctx.st.queries.find(&id)?;
     let status = query.status(ctx.st.settings.profile, ctx.shared().clock.now());
+    let (all, limit) = (
+        &ctx.shared().fixture.audit_records,
+        ctx.st.settings.audit_record_limit,
+    );
     let body = entity(
         ctx.context(&call, "security/auditLog/queries/$entity"),
-        &query.resource(status),
+        &query.resource(status, all, limit),
     );
     Ok(json(StatusCode::OK, &body))
 }
@@ -468,13 +508,8 @@ pub(super) async fn records(
         ))
     })?;
     let all = &ctx.shared().fixture.audit_records;
-    let picked = query.matches.get_or_init(|| {
-        all.iter()
-            .enumerate()
-            .filter(|(_, r)| query.filters.matches(r))
-            .map(|(i, _)| i)
-            .collect()
-    });
+    let matched = query.matches(all);
+    let picked = &matched[..matched.len().min(ctx.st.settings.audit_record_limit)];
     let source = Picked { all, picked };
     let keep = |r: &Value| {
         services.as_ref().is_none_or(|allowed| {

@@ -49,6 +49,10 @@ use std::time::Duration;
 pub struct GraphSettings {
     pub profile: Profile,
     pub old_filters: OldFilters,
+    /// Records one audit-log query may return (the service's baseline is at
+    /// least 1,000,000); a query with more succeeds with
+    /// `isRecordCountLimitExceeded` and only this many records.
+    pub audit_record_limit: usize,
 }
 
 /// State of the Graph routes: the shared tenant plus what only Graph keeps.

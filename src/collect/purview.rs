@@ -1,0 +1,458 @@
+//! The Purview unified audit log: the Graph audit-log query API (asynchronous,
+//! server-side), with the Office 365 Management Activity API as the fallback
+//! for the last 7 days when the query API is unavailable.
+//!
+//! Each window is one server-side query, created at once so they all run
+//! while the other sources collect; a query that hit its record-count limit
+//! is split in two and asked again; a failed or cancelled one is reported;
+//! none is polled beyond [`POLL_LIMIT`].
+
+use super::journal::{Finished, QueryTally};
+use super::run::{window_json, Collector, QueryOutcome, QueryProblem};
+use super::specs::{split, Keep, Query};
+use super::{graph_url, AuditApi, CollectError, Target, Window};
+use crate::evidence::SourceSummary;
+use crate::graph::{Api, Budget, GraphError, Request};
+use crate::timefmt::format_utc;
+use chrono::{Duration, Utc};
+use futures_util::future::join_all;
+use serde_json::{json, Map, Value};
+
+const SOURCE: &str = "purview-audit";
+/// Purview windows are split into slices this long (concurrent queries).
+const SLICE: Duration = Duration::days(30);
+/// The longest a query is polled (real service time).
+const POLL_LIMIT: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+/// The Management Activity API keeps content this long.
+const MANAGEMENT_DAYS: i64 = 7;
+const CONTENT_TYPES: &[&str] = &[
+    "Audit.AzureActiveDirectory",
+    "Audit.Exchange",
+    "Audit.SharePoint",
+    "Audit.General",
+];
+
+/// How one audit-query window ended.
+enum Ended {
+    Done(Finished),
+    /// Over the query's record-count limit: ask for each half.
+    Split(Window, Window),
+    Problem(QueryProblem),
+}
+
+fn key(w: &Window) -> String {
+    format!(
+        "audit-query {}/{}",
+        format_utc(w.since),
+        format_utc(w.until)
+    )
+}
+
+impl Collector<'_> {
+    fn sleep_for(&self, real: std::time::Duration) -> tokio::time::Sleep {
+        tokio::time::sleep(real.div_f64(self.time_scale.max(1e-9)))
+    }
+
+    fn audit_request(&self, api: AuditApi, path: &str) -> Request {
+        let url = graph_url(
+            &self.graph,
+            &format!("/{}/security/auditLog/queries{path}", api.segment()),
+        );
+        Request::new(Api::Graph, url, Budget::AuditQuery, SOURCE)
+            .permission("AuditLogsQuery.Read.All")
+    }
+
+    /// Creates the query of window `w`, or finds the one an earlier run created.
+    async fn audit_query_id(
+        &self,
+        api: AuditApi,
+        w: &Window,
+        upns: &[String],
+        case: &str,
+    ) -> Result<String, GraphError> {
+        let k = key(w);
+        if let Some(id) = self.journal.audit_query(&k) {
+            if self
+                .client
+                .get(&self.audit_request(api, &format!("/{id}")))
+                .await
+                .is_ok()
+            {
+                return Ok(id.to_string());
+            }
+        }
+        let body = json!({
+            "@odata.type": "#microsoft.graph.security.auditLogQuery",
+            "displayName": format!("m365-preserve {case} {}..{}", format_utc(w.since), format_utc(w.until)),
+            "filterStartDateTime": format_utc(w.since),
+            "filterEndDateTime": format_utc(w.until),
+            "userPrincipalNameFilters": upns,
+        });
+        let created = self
+            .client
+            .create_audit_query(&self.audit_request(api, ""), &body)
+            .await?;
+        let id = created
+            .json
+            .as_ref()
+            .and_then(|v| v["id"].as_str())
+            .ok_or_else(|| GraphError::InvalidResponse {
+                url: created.url.clone(),
+                message: "the created audit query has no id".into(),
+            })?
+            .to_string();
+        self.journal
+            .audit_query_created(&k, &id)
+            .map_err(|e| GraphError::InvalidResponse {
+                url: created.url.clone(),
+                message: format!("work folder: {e}"),
+            })?;
+        Ok(id)
+    }
+
+    /// One window: create (or find) its query, poll it to an end, read its records.
+    async fn audit_window(&self, api: AuditApi, w: Window, upns: &[String], case: &str) -> Ended {
+        let k = key(&w);
+        if let Some(done) = self.journal.done(SOURCE, &k) {
+            self.observer
+                .records(SOURCE, done.tally.pages, done.tally.records);
+            return Ended::Done(done);
+        }
+        let _permit = self.gate.acquire().await.expect("gate never closes");
+        let problem = |e: GraphError| Ended::Problem(QueryProblem::from_graph(&k, &e));
+        let id = match self.audit_query_id(api, &w, upns, case).await {
+            Ok(id) => id,
+            Err(e) => return problem(e),
+        };
+        let started = tokio::time::Instant::now();
+        let mut wait = std::time::Duration::from_secs(5);
+        let query = loop {
+            let polled = match self
+                .client
+                .get(&self.audit_request(api, &format!("/{id}")))
+                .await
+            {
+                Ok(f) => f.json.unwrap_or(Value::Null),
+                Err(e) => return problem(e),
+            };
+            match polled["status"].as_str().unwrap_or("") {
+                "succeeded" => break polled,
+                "notStarted" | "running" => {}
+                other => {
+                    return Ended::Problem(QueryProblem {
+                        unavailable: false,
+                        message: format!("{k}: the service ended audit query {id} as {other:?}; these records were not collected"),
+                    })
+                }
+            }
+            if started.elapsed().mul_f64(self.time_scale) > POLL_LIMIT {
+                return Ended::Problem(QueryProblem {
+                    unavailable: false,
+                    message: format!(
+                        "{k}: audit query {id} had not finished after {} hours; given up",
+                        POLL_LIMIT.as_secs() / 3600
+                    ),
+                });
+            }
+            self.sleep_for(wait).await;
+            wait = (wait.mul_f64(1.5)).min(std::time::Duration::from_secs(60));
+        };
+        if query["isRecordCountLimitExceeded"].as_bool() == Some(true) {
+            let half = (w.until - w.since) / 2;
+            if half >= Duration::seconds(1) {
+                tracing::info!("{k}: over the query's record limit; splitting the window in two");
+                let mid = w.since + half;
+                return Ended::Split(
+                    Window {
+                        since: w.since,
+                        until: mid,
+                    },
+                    Window {
+                        since: mid,
+                        until: w.until,
+                    },
+                );
+            }
+            return Ended::Problem(QueryProblem {
+                unavailable: false,
+                message: format!("{k}: over the record-count limit even for a one-second window"),
+            });
+        }
+        let q = Query {
+            keep: Keep::UpnInWindow {
+                upns: upns.to_vec(),
+                field: "createdDateTime",
+                window: w,
+            },
+            ..Query::list(String::new(), Budget::AuditQuery, "AuditLogsQuery.Read.All")
+        };
+        let first = self.audit_request(api, &format!("/{id}/records?$top=1000"));
+        match self.spool_pages(SOURCE, &k, first, &q).await {
+            Ok(done) => Ended::Done(done),
+            Err(p) => Ended::Problem(p),
+        }
+    }
+
+    /// The Purview audit log of the targets over `window`.
+    pub async fn purview(
+        &self,
+        targets: &[Target],
+        window: Window,
+        api: AuditApi,
+        case: &str,
+    ) -> Result<SourceSummary, CollectError> {
+        let upns: Vec<String> = targets.iter().map(|t| t.upn.clone()).collect();
+        let mut pending = split(&window, SLICE);
+        self.observer.started(SOURCE, pending.len());
+        let mut finished: Vec<(Window, QueryOutcome)> = Vec::new();
+        let mut splits = 0u64;
+        while !pending.is_empty() {
+            let round: Vec<Window> = std::mem::take(&mut pending);
+            let ended = join_all(
+                round
+                    .iter()
+                    .map(|w| self.audit_window(api, *w, &upns, case)),
+            )
+            .await;
+            for (w, e) in round.into_iter().zip(ended) {
+                match e {
+                    Ended::Done(f) => finished.push((w, Ok(f))),
+                    Ended::Split(a, b) => {
+                        splits += 1;
+                        pending.extend([a, b]);
+                    }
+                    Ended::Problem(p) => finished.push((w, Err(p))),
+                }
+            }
+        }
+        let query_api_unavailable = !finished.is_empty()
+            && finished
+                .iter()
+                .all(|(_, o)| matches!(o, Err(p) if p.unavailable));
+        if query_api_unavailable {
+            let why: Vec<String> = finished
+                .iter()
+                .filter_map(|(_, o)| o.as_ref().err().map(|p| p.message.clone()))
+                .collect();
+            return self
+                .management_fallback(targets, window, why.join("; "))
+                .await;
+        }
+        finished.sort_by_key(|(w, _)| w.since);
+        let keys: Vec<String> = finished.iter().map(|(w, _)| key(w)).collect();
+        let outcomes: Vec<QueryOutcome> = finished.into_iter().map(|(_, o)| o).collect();
+        let mut details = Map::new();
+        details.insert("window".into(), window_json(&window));
+        details.insert(
+            "api".into(),
+            json!(format!("graph {} security/auditLog/queries", api.segment())),
+        );
+        details.insert("user_principal_names".into(), json!(upns));
+        details.insert("windows_split_for_record_limit".into(), json!(splits));
+        let summary = self
+            .merge(
+                SOURCE,
+                &keys,
+                &outcomes,
+                "id",
+                Some("createdDateTime"),
+                details,
+            )
+            .await?;
+        self.observer.finished(&summary);
+        Ok(summary)
+    }
+
+    /// The Management Activity API: every blob of each content type for each
+    /// 24-hour slice of the last 7 days, the targets' records kept, duplicates
+    /// (expected across blobs) removed by `Id`.
+    async fn management_fallback(
+        &self,
+        targets: &[Target],
+        window: Window,
+        why: String,
+    ) -> Result<SourceSummary, CollectError> {
+        tracing::warn!("purview-audit: the audit-log query API is unavailable ({why}); falling back to the Management Activity API, which keeps only {MANAGEMENT_DAYS} days");
+        let oldest = Utc::now() - Duration::days(MANAGEMENT_DAYS) + Duration::minutes(5);
+        let reachable = Window {
+            since: window.since.max(oldest),
+            until: window.until,
+        };
+        let ids: Vec<String> = targets
+            .iter()
+            .flat_map(|t| [t.upn.to_lowercase(), t.id.to_lowercase()])
+            .collect();
+        let tenant = self.tenant_id();
+        let mut asks = Vec::new();
+        if reachable.since < reachable.until {
+            for slice in split(&reachable, Duration::hours(24)) {
+                for ct in CONTENT_TYPES {
+                    asks.push((ct.to_string(), slice));
+                }
+            }
+        }
+        let runs = asks
+            .iter()
+            .map(|(ct, w)| self.management_slice(&tenant, ct, *w, &ids));
+        let outcomes: Vec<QueryOutcome> = join_all(runs).await;
+        let keys: Vec<String> = asks
+            .iter()
+            .map(|(ct, w)| {
+                format!(
+                    "management {ct} {}/{}",
+                    format_utc(w.since),
+                    format_utc(w.until)
+                )
+            })
+            .collect();
+        let mut details = Map::new();
+        details.insert("window".into(), window_json(&reachable));
+        details.insert("window_asked".into(), window_json(&window));
+        details.insert(
+            "api".into(),
+            json!("Office 365 Management Activity API (fallback)"),
+        );
+        details.insert("fallback_reason".into(), json!(why));
+        let mut summary = self
+            .merge(
+                SOURCE,
+                &keys,
+                &outcomes,
+                "Id",
+                Some("CreationTime"),
+                details,
+            )
+            .await?;
+        if reachable.since > window.since
+            && summary.status == crate::evidence::SourceStatus::Complete
+        {
+            summary.status = crate::evidence::SourceStatus::Partial;
+            summary.reason = Some(format!(
+                "the audit-log query API is unavailable ({why}); the Management Activity API keeps {MANAGEMENT_DAYS} days, so {} to {} is missing: export it from the Purview portal and import it",
+                format_utc(window.since),
+                format_utc(reachable.since)
+            ));
+            crate::evidence::write_summary(&self.workdir, &summary)?;
+        }
+        self.observer.finished(&summary);
+        Ok(summary)
+    }
+
+    fn tenant_id(&self) -> String {
+        self.client
+            .tokens()
+            .identity()
+            .and_then(|c| c["tid"].as_str().map(String::from))
+            .unwrap_or_default()
+    }
+
+    /// One content type over one 24-hour slice.
+    async fn management_slice(
+        &self,
+        tenant: &str,
+        ct: &str,
+        w: Window,
+        ids: &[String],
+    ) -> QueryOutcome {
+        let k = format!(
+            "management {ct} {}/{}",
+            format_utc(w.since),
+            format_utc(w.until)
+        );
+        if let Some(done) = self.journal.done(SOURCE, &k) {
+            self.observer
+                .records(SOURCE, done.tally.pages, done.tally.records);
+            return Ok(done);
+        }
+        let _permit = self.gate.acquire().await.expect("gate never closes");
+        let Some(base) = self.client.tokens().endpoints().manage.clone() else {
+            return Err(QueryProblem {
+                unavailable: true,
+                message: format!("{k}: this cloud has no Office 365 Management Activity API"),
+            });
+        };
+        let mut list_url = base.clone();
+        list_url.set_path(&format!(
+            "/api/v1.0/{tenant}/activity/feed/subscriptions/content"
+        ));
+        list_url
+            .query_pairs_mut()
+            .append_pair("contentType", ct)
+            .append_pair(
+                "startTime",
+                &w.since.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            )
+            .append_pair("endTime", &w.until.format("%Y-%m-%dT%H:%M:%S").to_string())
+            .append_pair("PublisherIdentifier", tenant);
+        let list = Request::new(Api::Management, list_url, Budget::Management, SOURCE)
+            .permission("ActivityFeed.Read");
+        let mut blobs = Vec::new();
+        let mut pages = self.client.pages(list);
+        let mut tally = QueryTally::default();
+        loop {
+            match pages.next_page().await {
+                Ok(Some(p)) => {
+                    tally.pages += 1;
+                    tally.retries += u64::from(p.attempts - 1);
+                    blobs.extend(
+                        p.records
+                            .iter()
+                            .filter_map(|b| b["contentUri"].as_str().map(String::from)),
+                    );
+                }
+                Ok(None) => break,
+                Err(e) => return Err(QueryProblem::from_graph(&k, &e)),
+            }
+        }
+        let mut spool = self.journal.spool(SOURCE, &k).map_err(super::run::disk)?;
+        for uri in blobs {
+            let mut url = url::Url::parse(&uri).map_err(|e| QueryProblem {
+                unavailable: false,
+                message: format!("{k}: content URI {uri:?}: {e}"),
+            })?;
+            if url.origin() != base.origin() {
+                return Err(QueryProblem {
+                    unavailable: false,
+                    message: format!("{k}: content URI on another host: {uri}"),
+                });
+            }
+            url.query_pairs_mut()
+                .append_pair("PublisherIdentifier", tenant);
+            let req = Request::new(Api::Management, url, Budget::Management, SOURCE)
+                .permission("ActivityFeed.Read");
+            let fetched = self
+                .client
+                .get(&req)
+                .await
+                .map_err(|e| QueryProblem::from_graph(&k, &e))?;
+            tally.pages += 1;
+            tally.retries += u64::from(fetched.attempts - 1);
+            let before = tally.records;
+            for record in fetched
+                .json
+                .and_then(|v| match v {
+                    Value::Array(a) => Some(a),
+                    _ => None,
+                })
+                .unwrap_or_default()
+            {
+                let who = ["UserId", "UserKey", "MailboxOwnerUPN", "ObjectId"]
+                    .iter()
+                    .filter_map(|f| record[f].as_str())
+                    .any(|v| ids.iter().any(|id| id.eq_ignore_ascii_case(v)));
+                let when =
+                    super::record_time(&record, "CreationTime").is_some_and(|t| w.contains(t));
+                if who && when {
+                    tally.records += 1;
+                    spool.push(&record).map_err(super::run::disk)?;
+                } else {
+                    tally.outside += 1;
+                }
+            }
+            self.observer.records(SOURCE, 1, tally.records - before);
+        }
+        self.journal
+            .finish(SOURCE, &k, spool, tally, Vec::new(), Vec::new())
+            .map_err(super::run::disk)
+    }
+}
