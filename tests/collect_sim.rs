@@ -41,8 +41,6 @@ async fn collect(
         &base,
         "--time-scale",
         "100",
-        "--case",
-        "IR-SIM",
         "--examiner",
         "Tester",
         "--recipient",
@@ -54,6 +52,9 @@ async fn collect(
     .collect();
     args.push("--out".into());
     args.push(case.path(out).display().to_string());
+    if !extra.contains(&"--case") {
+        args.extend(["--case".to_string(), "IR-SIM".to_string()]);
+    }
     if !extra.contains(&"--user") {
         args.extend(["--user".to_string(), VICTIM.to_string()]);
     }
@@ -128,7 +129,7 @@ async fn evidence_holds_exactly_the_fixtures_records_also_under_faults() {
     let case = Case::new();
     for (out, faults) in [("clean", None), ("faulty", Some(0.2))] {
         let handle = sim(None, faults).await;
-        let o = collect(&handle, &case, out, &["--sources", "entra-signins-interactive,entra-signins-noninteractive,entra-audit,mailbox-rules,user"]).await;
+        let o = collect(&handle, &case, out, &["--sources", "entra-signins-interactive,entra-signins-noninteractive,entra-audit,purview-audit,mailbox-rules,user"]).await;
         assert_eq!(o.status.code(), Some(0), "{out}: {}", text(&o));
         assert_eq!(handle.violations(), 0);
         handle.shutdown().await;
@@ -165,6 +166,11 @@ async fn evidence_holds_exactly_the_fixtures_records_also_under_faults() {
             .collect();
         want.sort();
         assert_eq!(audits, want, "{out}");
+        assert_eq!(
+            ids(&dest, "purview-audit"),
+            fixture_purview(&f, VICTIM),
+            "{out}"
+        );
         let manifest: Value =
             serde_json::from_slice(&std::fs::read(dest.join("manifest.json")).unwrap()).unwrap();
         assert!(manifest["files"]
@@ -272,4 +278,437 @@ fn demo_runs_the_whole_job_and_the_package_verifies() {
         t.contains("Read-only violations seen by the simulator: 0"),
         "{t}"
     );
+}
+
+fn records(dest: &std::path::Path, source: &str) -> Vec<Value> {
+    serde_json::from_slice(&std::fs::read(dest.join(format!("evidence/{source}.json"))).unwrap())
+        .unwrap()
+}
+
+fn manifest_source(dest: &std::path::Path, source: &str) -> Value {
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(dest.join("manifest.json")).unwrap()).unwrap();
+    manifest["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["source"] == source)
+        .unwrap_or_else(|| panic!("{source} in the manifest"))
+        .clone()
+}
+
+fn fixture_purview(f: &Fixture, upn: &str) -> Vec<String> {
+    let mut v: Vec<String> = f
+        .audit_records
+        .iter()
+        .filter(|r| {
+            r["userPrincipalName"]
+                .as_str()
+                .unwrap_or("")
+                .eq_ignore_ascii_case(upn)
+        })
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+async fn sim_with(fixture: Fixture, setup: impl FnOnce(&mut SimConfig)) -> SimHandle {
+    let mut config = SimConfig::new(FixtureSource::Loaded(fixture));
+    config.profile = Profile::Fast;
+    config.time_scale = 100.0;
+    setup(&mut config);
+    start(config).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purview_queries_split_on_the_record_limit_and_keep_every_record() {
+    let f = default_fixture();
+    let want = fixture_purview(&f, VICTIM);
+    assert!(
+        want.len() > 100,
+        "the scenario has Purview records for the victim"
+    );
+    let case = Case::new();
+    let handle = sim_with(f, |c| {
+        c.audit_record_limit = 60;
+        c.faults = Some(m365_preserve::sim::faults::FaultConfig {
+            seed: 5,
+            rate: 0.15,
+        });
+    })
+    .await;
+    let o = collect(
+        &handle,
+        &case,
+        "out",
+        &["--sources", "purview-audit", "--audit-api", "beta"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(handle.violations(), 0);
+    handle.shutdown().await;
+    let dest = open(&case, "out");
+    assert_eq!(ids(&dest, "purview-audit"), want);
+    let s = manifest_source(&dest, "purview-audit");
+    assert!(
+        s["details"]["windows_split_for_record_limit"]
+            .as_u64()
+            .unwrap()
+            > 0,
+        "{s}"
+    );
+    assert!(
+        s["details"]["api"].as_str().unwrap().contains("beta"),
+        "{s}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_and_cancelled_audit_queries_are_reported_not_polled_forever() {
+    for (case_id, word) in [("IR-FAIL-1", "failed"), ("IR-CANCEL-1", "cancelled")] {
+        let case = Case::new();
+        let handle = sim(None, None).await;
+        let o = collect(
+            &handle,
+            &case,
+            "out",
+            &[
+                "--sources",
+                "purview-audit,user",
+                "--case",
+                case_id,
+                "--json",
+            ],
+        )
+        .await;
+        handle.shutdown().await;
+        assert_eq!(o.status.code(), Some(3), "{case_id}: {}", text(&o));
+        let s: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let p = s["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["source"] == "purview-audit")
+            .unwrap();
+        assert_eq!(p["status"], "failed", "{p}");
+        assert!(p["reason"].as_str().unwrap().contains(word), "{p}");
+        let u = s["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["source"] == "user")
+            .unwrap();
+        assert_eq!(u["status"], "complete");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_query_api_purview_falls_back_to_the_management_api() {
+    let mut f = default_fixture();
+    for app in &mut f.tenant.apps {
+        app.roles.retain(|r| !r.starts_with("AuditLogsQuery"));
+    }
+    let case = Case::new();
+    let handle = sim_with(f.clone(), |_| {}).await;
+    let since = (chrono::Utc::now() - chrono::Duration::days(3)).to_rfc3339();
+    let o = collect(
+        &handle,
+        &case,
+        "out",
+        &["--sources", "purview-audit", "--since", &since],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    handle.shutdown().await;
+    let dest = open(&case, "out");
+    let got = records(&dest, "purview-audit");
+    let s = manifest_source(&dest, "purview-audit");
+    assert!(
+        s["details"]["api"]
+            .as_str()
+            .unwrap()
+            .contains("Management Activity API"),
+        "{s}"
+    );
+    assert!(
+        s["details"]["fallback_reason"]
+            .as_str()
+            .unwrap()
+            .contains("AuditLogsQuery"),
+        "{s}"
+    );
+    assert!(!got.is_empty(), "the victim has recent Purview records");
+    let mut seen = std::collections::HashSet::new();
+    for r in &got {
+        assert!(
+            seen.insert(r["Id"].as_str().unwrap().to_string()),
+            "duplicate Id {r}"
+        );
+        assert!(
+            r["UserId"].as_str().unwrap().eq_ignore_ascii_case(VICTIM),
+            "{r}"
+        );
+    }
+    let fixture_ids: std::collections::HashSet<String> = f
+        .audit_records
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(got
+        .iter()
+        .all(|r| fixture_ids.contains(r["Id"].as_str().unwrap())));
+
+    // Over the default 180 days the 7-day API cannot be complete: partial, said why.
+    let case = Case::new();
+    let handle = sim_with(f, |_| {}).await;
+    let o = collect(
+        &handle,
+        &case,
+        "out",
+        &["--sources", "purview-audit", "--json"],
+    )
+    .await;
+    handle.shutdown().await;
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let s: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let p = &s["sources"][0];
+    assert_eq!(p["status"], "partial", "{p}");
+    assert!(
+        p["reason"]
+            .as_str()
+            .unwrap()
+            .contains("export it from the Purview portal"),
+        "{p}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_include_pim_eligibility_with_names_and_warn_about_privilege() {
+    let f = default_fixture();
+    let admin = "kenichi.suzuki@contoso-jp.onmicrosoft.com";
+    let admin_id = f
+        .tenant
+        .users
+        .iter()
+        .find(|u| u["userPrincipalName"] == admin)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut want: Vec<String> = f
+        .tenant
+        .role_assignments
+        .iter()
+        .chain(&f.tenant.role_eligibility_schedule_instances)
+        .filter(|a| a["principalId"] == admin_id.as_str())
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect();
+    want.sort();
+    let case = Case::new();
+    let handle = sim(None, None).await;
+    let o = collect(
+        &handle,
+        &case,
+        "out",
+        &["--user", admin, "--sources", "user-roles"],
+    )
+    .await;
+    handle.shutdown().await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let dest = open(&case, "out");
+    assert_eq!(ids(&dest, "user-roles"), want);
+    let s = manifest_source(&dest, "user-roles");
+    assert!(
+        s["details"]["warning"]
+            .as_str()
+            .unwrap()
+            .contains("PRIVILEGED"),
+        "{s}"
+    );
+    let names: Vec<&str> = s["details"]["resolved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["displayName"].as_str().unwrap())
+        .collect();
+    assert!(
+        !names.is_empty() && names.iter().all(|n| !n.is_empty()),
+        "{s}"
+    );
+
+    // Without P2 there is no PIM: noted, and still complete.
+    let case = Case::new();
+    let handle = sim(Some(Licence::P1), None).await;
+    let o = collect(
+        &handle,
+        &case,
+        "out",
+        &["--user", admin, "--sources", "user-roles"],
+    )
+    .await;
+    handle.shutdown().await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let s = manifest_source(&open(&case, "out"), "user-roles");
+    assert!(
+        s["details"]["notes"][0].as_str().unwrap().contains("P2"),
+        "{s}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_rule_folders_and_mfa_state_are_kept() {
+    let f = default_fixture();
+    let victim = f
+        .tenant
+        .users
+        .iter()
+        .find(|u| u["userPrincipalName"] == VICTIM)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let message = f.tenant.mailboxes[&victim].messages[0].clone();
+    let mid = message["id"].as_str().unwrap();
+    let case = Case::new();
+    let handle = sim(None, None).await;
+    let o = collect(
+        &handle,
+        &case,
+        "out",
+        &[
+            "--sources",
+            "mailbox-rules,auth-methods",
+            "--message-id",
+            mid,
+            "--message-id",
+            "AAMkNoSuchMessage=",
+        ],
+    )
+    .await;
+    handle.shutdown().await;
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "one message does not exist: {}",
+        text(&o)
+    );
+    let dest = open(&case, "out");
+    let eml = std::fs::read(dest.join(format!("evidence/messages/{mid}.eml"))).unwrap();
+    let want =
+        m365_preserve::sim::scenario::message_mime(&f, message["eml"].as_str().unwrap()).unwrap();
+    assert_eq!(eml, want, "the MIME bytes as served");
+    let m = manifest_source(&dest, "messages");
+    assert_eq!(m["status"], "partial");
+    assert!(
+        m["details"]["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("regenerates"),
+        "{m}"
+    );
+    assert!(
+        m["reason"].as_str().unwrap().contains("AAMkNoSuchMessage"),
+        "{m}"
+    );
+    let rules = manifest_source(&dest, "mailbox-rules");
+    let folders = rules["details"]["resolved"]
+        .as_array()
+        .expect("rule folders named");
+    let mailbox = &f.tenant.mailboxes[&victim];
+    let moved: Vec<&str> = mailbox
+        .rules
+        .iter()
+        .filter_map(|r| r["actions"]["moveToFolder"].as_str())
+        .collect();
+    assert!(!moved.is_empty());
+    for id in moved {
+        let want = mailbox.folders.iter().find(|x| x["id"] == id).unwrap()["displayName"].clone();
+        let got = folders
+            .iter()
+            .find(|x| x["folderId"] == id)
+            .unwrap_or_else(|| panic!("{id} named: {rules}"));
+        assert_eq!(got["displayName"], want);
+    }
+    let methods = records(&dest, "auth-methods");
+    assert!(
+        methods.iter().any(|r| r.get("perUserMfaState").is_some()),
+        "per-user MFA state kept"
+    );
+    assert!(
+        methods
+            .iter()
+            .filter(|r| r.get("@odata.type").is_some())
+            .count()
+            >= 2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn linked_scope_keeps_only_the_targets_apps_sign_ins() {
+    let case = Case::new();
+    let handle = sim(None, None).await;
+    let all = collect(
+        &handle,
+        &case,
+        "all",
+        &[
+            "--sources",
+            "entra-signins-serviceprincipal,user-owned-objects,oauth2-grants,app-role-assignments",
+        ],
+    )
+    .await;
+    assert_eq!(all.status.code(), Some(0), "{}", text(&all));
+    let linked = collect(
+        &handle,
+        &case,
+        "linked",
+        &[
+            "--sources",
+            "entra-signins-serviceprincipal",
+            "--sp-scope",
+            "linked",
+        ],
+    )
+    .await;
+    assert_eq!(linked.status.code(), Some(0), "{}", text(&linked));
+    handle.shutdown().await;
+    let all_dest = open(&case, "all");
+    let f = default_fixture();
+    let mut sps: std::collections::HashSet<String> = Default::default();
+    for g in records(&all_dest, "oauth2-grants")
+        .iter()
+        .filter(|g| g["consentType"] == "Principal")
+    {
+        sps.insert(g["clientId"].as_str().unwrap().into());
+    }
+    for a in records(&all_dest, "app-role-assignments") {
+        sps.insert(a["resourceId"].as_str().unwrap().into());
+    }
+    let mut apps: std::collections::HashSet<String> = Default::default();
+    for o in records(&all_dest, "user-owned-objects") {
+        let t = o["@odata.type"].as_str().unwrap_or("");
+        if t.ends_with(".servicePrincipal") {
+            sps.insert(o["id"].as_str().unwrap().into());
+        } else if t.ends_with(".application") {
+            apps.insert(o["appId"].as_str().unwrap().into());
+        }
+    }
+    let in_scope = |r: &Value| {
+        sps.contains(r["servicePrincipalId"].as_str().unwrap_or(""))
+            || apps.contains(r["appId"].as_str().unwrap_or(""))
+    };
+    let mut want: Vec<String> = records(&all_dest, "entra-signins-serviceprincipal")
+        .iter()
+        .filter(|r| in_scope(r))
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    want.sort();
+    let got = ids(&open(&case, "linked"), "entra-signins-serviceprincipal");
+    assert!(
+        !got.is_empty(),
+        "the attacker's app is linked to the victim"
+    );
+    assert!(got.len() < f.signins.len());
+    assert_eq!(got, want);
 }
