@@ -24,6 +24,19 @@ async fn collect(
     out: &str,
     extra: &[&str],
 ) -> std::process::Output {
+    let args = collect_args(handle, case, out, extra);
+    tokio::task::spawn_blocking(move || {
+        bin()
+            .env("SIM_SECRET", DEMO_SECRET)
+            .args(&args)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn collect_args(handle: &SimHandle, case: &Case, out: &str, extra: &[&str]) -> Vec<String> {
     let base = handle.base_url();
     let mut args: Vec<String> = [
         "collect",
@@ -59,15 +72,7 @@ async fn collect(
         args.extend(["--user".to_string(), VICTIM.to_string()]);
     }
     args.extend(extra.iter().map(|s| s.to_string()));
-    tokio::task::spawn_blocking(move || {
-        bin()
-            .env("SIM_SECRET", DEMO_SECRET)
-            .args(&args)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
+    args
 }
 
 fn open(case: &Case, out: &str) -> std::path::PathBuf {
@@ -711,4 +716,148 @@ async fn linked_scope_keeps_only_the_targets_apps_sign_ins() {
     );
     assert!(got.len() < f.signins.len());
     assert_eq!(got, want);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_collection_resumes_to_the_same_records() {
+    let case = Case::new();
+    // Realistic latencies and a slower clock, so the collection is killed mid-way.
+    let log = case.path("sim-requests.jsonl");
+    let handle = sim_with(default_fixture(), |c| {
+        c.profile = Profile::Realistic;
+        c.time_scale = 40.0;
+        c.log = Some(log.clone());
+    })
+    .await;
+    // Log requests (sign-ins, directory audits): deterministic, unlike polling.
+    let log_requests = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("/auditLogs/"))
+            .count()
+    };
+    let until = chrono::Utc::now().to_rfc3339();
+    let since = (chrono::Utc::now() - chrono::Duration::days(30)).to_rfc3339();
+    let sources = "entra-signins-interactive,entra-signins-noninteractive,entra-signins-serviceprincipal,entra-audit,purview-audit,user,mailbox-rules,auth-methods";
+    let extra = ["--sources", sources, "--since", &since, "--until", &until];
+    let slow = |a: Vec<String>| -> Vec<String> {
+        a.into_iter()
+            .map(|x| if x == "100" { "40".into() } else { x })
+            .collect()
+    };
+
+    let before = log_requests();
+    let o = {
+        let args = slow(collect_args(&handle, &case, "reference", &extra));
+        tokio::task::spawn_blocking(move || {
+            bin()
+                .env("SIM_SECRET", DEMO_SECRET)
+                .args(&args)
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let full_run = log_requests() - before;
+
+    // Kill -9 once some queries are journaled.
+    let args = slow(collect_args(&handle, &case, "killed", &extra));
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("m365-preserve"))
+        .env("SIM_SECRET", DEMO_SECRET)
+        .args(&args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = case.path("killed");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let (workdir, done) = loop {
+        let found = std::fs::read_dir(&out).ok().and_then(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path())).find(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(".work-")
+            })
+        });
+        if let Some(w) = found {
+            let journal =
+                std::fs::read_to_string(w.join(".m365-preserve/journal.jsonl")).unwrap_or_default();
+            let done = journal.lines().filter(|l| l.contains("query-done")).count();
+            if done >= 6 {
+                break (w, done);
+            }
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the collection ended before it could be killed"
+        );
+        assert!(std::time::Instant::now() < deadline, "no progress");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(std::fs::read_dir(&out).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .ends_with(".zip.age")));
+
+    let before = log_requests();
+    let mut extra_resume: Vec<&str> = extra.to_vec();
+    let w = workdir.display().to_string();
+    extra_resume.extend(["--resume", &w]);
+    let o = {
+        let args = slow(collect_args(&handle, &case, "killed", &extra_resume));
+        tokio::task::spawn_blocking(move || {
+            bin()
+                .env("SIM_SECRET", DEMO_SECRET)
+                .args(&args)
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let resumed_run = log_requests() - before;
+    assert_eq!(handle.violations(), 0);
+    handle.shutdown().await;
+    assert!(
+        resumed_run < full_run,
+        "the resumed run fetched only what was missing ({resumed_run} vs {full_run} requests)"
+    );
+    assert!(!workdir.exists(), "work folder removed after sealing");
+
+    let reference = open(&case, "reference");
+    let resumed = open(&case, "killed");
+    for source in sources.split(',') {
+        assert_eq!(
+            records(&resumed, source),
+            records(&reference, source),
+            "{source}: same records, same order"
+        );
+        assert_eq!(
+            std::fs::read(resumed.join(format!("evidence/{source}.csv"))).unwrap(),
+            std::fs::read(reference.join(format!("evidence/{source}.csv"))).unwrap(),
+            "{source}.csv"
+        );
+    }
+    let custody = std::fs::read_to_string(resumed.join("custody.jsonl")).unwrap();
+    assert!(custody.contains("collection-interrupted"), "{custody}");
+    let resumed_event: Value = custody
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|e| e["action"] == "collection-resumed")
+        .unwrap();
+    assert!(
+        resumed_event["details"]["queries_already_done"]
+            .as_u64()
+            .unwrap()
+            >= done as u64,
+        "{resumed_event}"
+    );
 }
