@@ -23,6 +23,8 @@ const SOURCE: &str = "purview-audit";
 const SLICE: Duration = Duration::days(30);
 /// The longest a query is polled (real service time).
 const POLL_LIMIT: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+/// Polls back off to this interval: a finished query is noticed within it.
+const POLL_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
 /// The Management Activity API keeps content this long.
 const MANAGEMENT_DAYS: i64 = 7;
 const CONTENT_TYPES: &[&str] = &[
@@ -155,7 +157,7 @@ impl Collector<'_> {
                 });
             }
             self.sleep_for(wait).await;
-            wait = (wait.mul_f64(1.5)).min(std::time::Duration::from_secs(60));
+            wait = (wait.mul_f64(1.5)).min(POLL_EVERY);
         };
         if query["isRecordCountLimitExceeded"].as_bool() == Some(true) {
             let half = (w.until - w.since) / 2;

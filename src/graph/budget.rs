@@ -38,7 +38,9 @@ impl Budget {
             Budget::Directory => (1000, Duration::from_secs(10)),
             Budget::Outlook => (10_000, Duration::from_secs(600)),
             Budget::IdentityProtection => (1, Duration::from_secs(1)),
-            Budget::AuditQuery => (10, Duration::from_secs(10)),
+            // Submissions are capped per day and in flight (the service answers
+            // 429 beyond); polls and record pages have no documented budget.
+            Budget::AuditQuery => (10, Duration::from_secs(1)),
             Budget::Management => (2000, Duration::from_secs(60)),
         }
     }
