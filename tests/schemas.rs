@@ -186,3 +186,67 @@ fn sealing_refuses_collector_documents_in_the_wrong_format() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("is not RFC 3339 UTC"), "{}", text(&o));
 }
+
+/// The demo's package is what a real collection writes: every source, messages,
+/// raw captures, collection-time custody events.
+#[test]
+fn a_collected_package_matches_the_schemas() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = bin()
+        .args(["demo", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let pkg = package_in(dir.path());
+    check(
+        &validator("seal.schema.json"),
+        &json(&pkg.seal),
+        "seal.json",
+    );
+    let key = files_under(dir.path())
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "agekey"))
+        .unwrap();
+    let dest = dir.path().join("opened");
+    bin()
+        .arg("open")
+        .arg(&pkg.ciphertext)
+        .arg("-i")
+        .arg(&key)
+        .arg("--to")
+        .arg(&dest)
+        .assert()
+        .success();
+    let manifest = json(&dest.join("manifest.json"));
+    check(
+        &validator("manifest.schema.json"),
+        &manifest,
+        "manifest.json",
+    );
+    check(
+        &validator("acquisition.schema.json"),
+        &json(&dest.join("acquisition.json")),
+        "acquisition.json",
+    );
+    let custody_v = validator("custody-event.schema.json");
+    let inner = std::fs::read_to_string(dest.join("custody.jsonl")).unwrap();
+    for (i, line) in inner.lines().enumerate() {
+        check(
+            &custody_v,
+            &serde_json::from_str(line).unwrap(),
+            &format!("inside custody line {}", i + 1),
+        );
+    }
+    for action in [
+        "collection-started",
+        "collection-finished",
+        "evidence-sealed",
+    ] {
+        assert!(inner.contains(action), "{action} in {inner}");
+    }
+    assert!(
+        manifest["sources"].as_array().unwrap().len() >= 23,
+        "22 sources and messages"
+    );
+}
