@@ -9,6 +9,7 @@ pub mod collect;
 pub mod evidence;
 pub mod graph;
 pub mod hashing;
+pub mod import;
 pub mod package;
 pub mod retry;
 pub mod sim;

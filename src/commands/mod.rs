@@ -5,6 +5,7 @@ mod connect;
 mod custody;
 mod demo;
 mod doctor;
+mod import;
 mod keygen;
 mod open;
 mod seal;
@@ -35,6 +36,7 @@ pub fn run(cli: Cli, log: &LogCapture) -> Result<ExitCode> {
         Command::Collect(args) => collect::run(*args, quiet, log),
         Command::Demo(args) => demo::run(args, quiet, log),
         Command::Sim(args) => sim::run(args),
+        Command::Import(args) => import::run(*args, quiet, log),
     }
 }
 
