@@ -434,6 +434,12 @@ pub struct CollectArgs {
     /// Files to add as evidence byte for byte (screenshots, saved .eml/.msg).
     #[arg(long, value_name = "FILE")]
     pub attach: Vec<PathBuf>,
+    /// Portal downloads or exports to import into the same package (e.g. sign-ins from the
+    /// Entra admin center on an Entra ID Free tenant, where the API answers 403).
+    #[arg(long = "import", value_name = "FILE")]
+    pub imports: Vec<PathBuf>,
+    #[command(flatten)]
+    pub provenance: ProvenanceArgs,
     /// Keep the work folder after sealing.
     #[arg(long)]
     pub keep_workdir: bool,
@@ -494,6 +500,16 @@ pub struct ImportArgs {
     pub recipients: RecipientArgs,
     #[command(flatten)]
     pub sealing: SealingArgs,
+    #[command(flatten)]
+    pub provenance: ProvenanceArgs,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Where imported files came from, and what to do with unreadable rows.
+#[derive(Debug, Args)]
+pub struct ProvenanceArgs {
     /// When the files were downloaded (RFC 3339), recorded in custody.
     #[arg(long, value_name = "RFC3339", value_parser = rfc3339)]
     pub downloaded_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -504,7 +520,16 @@ pub struct ImportArgs {
     /// partial, exit code 3) instead of stopping.
     #[arg(long)]
     pub skip_bad_rows: bool,
-    /// Print one JSON document.
-    #[arg(long)]
-    pub json: bool,
+}
+
+impl ProvenanceArgs {
+    pub fn options(&self, case: &CaseArgs) -> m365_preserve::import::ImportOptions {
+        m365_preserve::import::ImportOptions {
+            skip_bad_rows: self.skip_bad_rows,
+            examiner: case.examiner.clone(),
+            downloaded_at: self.downloaded_at.map(m365_preserve::timefmt::format_utc),
+            downloaded_by: self.downloaded_by.clone(),
+            note: case.note.clone(),
+        }
+    }
 }

@@ -861,3 +861,51 @@ async fn a_killed_collection_resumes_to_the_same_records() {
         "{resumed_event}"
     );
 }
+
+/// Entra ID Free: sign-ins only from the portal download, directory audit by API,
+/// both in one package.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_free_tenant_collects_by_api_and_imports_the_portal_sign_ins_in_one_package() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/import");
+    let portal = data.join("InteractiveSignIns_2026-11-18_2026-11-25.csv");
+    let portal_arg = portal.display().to_string();
+    let case = Case::new();
+    let handle = sim(Some(Licence::Free), None).await;
+    let o = collect(
+        &handle,
+        &case,
+        "out",
+        &[
+            "--sources",
+            "entra-signins-interactive,entra-audit",
+            "--import",
+            &portal_arg,
+            "--downloaded-by",
+            "Sato Hanako",
+            "--json",
+        ],
+    )
+    .await;
+    handle.shutdown().await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let dest = open(&case, "out");
+    let signins = manifest_source(&dest, "entra-signins-interactive");
+    assert_eq!(signins["status"], "complete", "{signins}");
+    assert!(signins["records"].as_u64().unwrap() > 0);
+    assert_eq!(
+        signins["details"]["collection"]["status"], "unavailable",
+        "the API's licence refusal is kept: {signins}"
+    );
+    assert_eq!(manifest_source(&dest, "entra-audit")["status"], "complete");
+    let name = portal.file_name().unwrap().to_string_lossy().to_string();
+    assert_eq!(
+        std::fs::read(dest.join("evidence/imported").join(&name)).unwrap(),
+        std::fs::read(&portal).unwrap(),
+        "the download byte for byte"
+    );
+    let custody = std::fs::read_to_string(dest.join("custody.jsonl")).unwrap();
+    assert!(
+        custody.contains("evidence-imported") && custody.contains("Sato Hanako"),
+        "{custody}"
+    );
+}

@@ -141,6 +141,8 @@ pub async fn messages(
             Some((t, f)) => {
                 let name = eml_name(id);
                 let path = dir.join(&name);
+                // A resumed run fetches the message again.
+                let _ = std::fs::remove_file(&path);
                 crate::package::write_new_file(&path, &f.body)
                     .map_err(|e| CollectError::WorkFolder(e.to_string()))?;
                 files.push(FileDigest {

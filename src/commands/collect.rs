@@ -17,6 +17,7 @@ use m365_preserve::collect::{
 };
 use m365_preserve::evidence::{write_summary, SourceStatus, SourceSummary, STATE_DIR};
 use m365_preserve::graph::{Pacer, RawSink, ReadOnlyClient};
+use m365_preserve::import::import_into;
 use m365_preserve::package::acquisition::redact_args;
 use m365_preserve::package::custody::{append_events, CustodyEvent, INNER_GENESIS};
 use m365_preserve::package::seal::{package_base, plan_content, seal, SealInput, Sealed};
@@ -229,6 +230,7 @@ pub async fn collect(
     };
     let journal = Journal::open(&workdir)?;
     if args.resume.is_some() {
+        warn_unfinished_packages(&args.case.out);
         tracing::warn!(
             "resuming the interrupted collection in {}: {} queries were finished and are kept",
             workdir.display(),
@@ -328,6 +330,21 @@ pub async fn collect(
         std::fs::copy(file, dest_dir.join(name))
             .with_context(|| format!("cannot copy {}", file.display()))?;
     }
+    if !args.imports.is_empty() {
+        let report = import_into(&workdir, &args.imports, &args.provenance.options(&args.case))
+            .with_context(|| {
+                format!(
+                    "import failed; nothing was sealed. Fix or leave out the file and collect again (this run's work folder {} can be deleted)",
+                    workdir.display()
+                )
+            })?;
+        for merged in report.sources {
+            match summaries.iter_mut().find(|s| s.source == merged.source) {
+                Some(s) => *s = merged,
+                None => summaries.push(merged),
+            }
+        }
+    }
     let (requests, retries, throttled) = client.counters();
     tracing::info!("{requests} requests, {retries} retries, {throttled} throttled responses");
     custody(
@@ -385,6 +402,26 @@ pub async fn collect(
             .with_context(|| format!("cannot remove {}", workdir.display()))?;
     }
     Ok((sealed, summaries))
+}
+
+/// A run killed while sealing leaves a ciphertext without its seal: say it is
+/// not evidence (it is never deleted by the tool).
+fn warn_unfinished_packages(out: &Path) {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return;
+    };
+    for p in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        let name = p
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        if let Some(base) = name.strip_suffix(".zip.age") {
+            if !out.join(format!("{base}.seal.json")).exists() {
+                tracing::warn!("{} has no seal: the interrupted run was killed while sealing it; it is not evidence and can be deleted", p.display());
+            }
+        }
+    }
 }
 
 /// A target holding a directory role (active or eligible) needs specialists:

@@ -91,6 +91,12 @@ pub fn run(args: DemoArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
             until: None,
             sources: vec![],
             attach: vec![],
+            imports: vec![],
+            provenance: crate::cli::ProvenanceArgs {
+                downloaded_at: None,
+                downloaded_by: None,
+                skip_bad_rows: false,
+            },
             keep_workdir: false,
             resume: None,
             message_ids: phishing,

@@ -9,10 +9,9 @@ use crate::progress::ByteProgress;
 use anyhow::{Context, Result};
 use chrono::Utc;
 use m365_preserve::evidence::SourceStatus;
-use m365_preserve::import::{import_into, ImportOptions, ImportReport};
+use m365_preserve::import::{import_into, ImportReport};
 use m365_preserve::package::acquisition::redact_args;
 use m365_preserve::package::seal::{package_base, plan_content, seal, SealInput, Sealed};
-use m365_preserve::timefmt::format_utc;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -30,13 +29,7 @@ pub fn run(args: ImportArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> 
     // Whatever happens next, the work folder (plaintext copies) goes away.
     let _cleanup = RemoveOnDrop(workdir.clone());
 
-    let opts = ImportOptions {
-        skip_bad_rows: args.skip_bad_rows,
-        examiner: args.case.examiner.clone(),
-        downloaded_at: args.downloaded_at.map(format_utc),
-        downloaded_by: args.downloaded_by.clone(),
-        note: args.case.note.clone(),
-    };
+    let opts = args.provenance.options(&args.case);
     let report =
         import_into(&workdir, &args.files, &opts).context("import failed; nothing was sealed")?;
 
