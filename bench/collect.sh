@@ -75,13 +75,13 @@ fi
 LARGE_LINE="(skipped)"
 if [ "$LARGE" != 0 ]; then
     log "step 2: large profile, $LARGE sign-ins"
-    start_sim large --profile fast --time-scale 1000 --large-signins "$LARGE"
+    start_sim large --profile fast --time-scale 100 --large-signins "$LARGE"
     USERS=()
     while read -r u; do USERS+=(--user "$u"); done < <(python3 -c '
 import json,sys
 for u in json.load(open(sys.argv[1]))["users"]:
     if u.get("userType") == "Member" and u.get("accountEnabled", True): print(u["userPrincipalName"])' "$ROOT/samples/tenant/tenant.json")
-    collect large 1000 "${USERS[@]}" --level 1 \
+    collect large 100 "${USERS[@]}" --level 1 \
         --sources entra-signins-interactive,entra-signins-noninteractive,entra-signins-serviceprincipal,entra-signins-managedidentity
     stop_sim
     LARGE_LINE="$(records large) records in $(wall large) s, peak RSS $(rss_mib large) MiB"

@@ -297,7 +297,11 @@ pub async fn collect(
         );
         plan_opts.linked = Some(linked);
     }
-    let runs = names.iter().map(|name| {
+    // Purview first: its queries take minutes on Microsoft's side, so they are
+    // created before anything else takes the concurrency slots.
+    let mut order: Vec<&String> = names.iter().collect();
+    order.sort_by_key(|n| *n != "purview-audit");
+    let runs = order.into_iter().map(|name| {
         let (collector, targets, params, plan_opts) = (&collector, &targets, &params, &plan_opts);
         async move {
             if name == "purview-audit" {
@@ -319,6 +323,7 @@ pub async fn collect(
     } else {
         join_all(runs).await.into_iter().collect::<Result<_, _>>()?
     };
+    summaries.sort_by_key(|s| names.iter().position(|n| *n == s.source));
     if !params.message_ids.is_empty() {
         summaries.push(messages(&collector, &targets, &params.message_ids).await?);
     }
