@@ -24,7 +24,11 @@ async fn collect(
     out: &str,
     extra: &[&str],
 ) -> std::process::Output {
-    let args = collect_args(handle, case, out, extra);
+    run_collect(collect_args(handle, case, out, extra)).await
+}
+
+/// Runs the binary with `args` off the async runtime (the simulator shares it).
+async fn run_collect(args: Vec<String>) -> std::process::Output {
     tokio::task::spawn_blocking(move || {
         bin()
             .env("SIM_SECRET", DEMO_SECRET)
@@ -748,18 +752,7 @@ async fn a_killed_collection_resumes_to_the_same_records() {
     };
 
     let before = log_requests();
-    let o = {
-        let args = slow(collect_args(&handle, &case, "reference", &extra));
-        tokio::task::spawn_blocking(move || {
-            bin()
-                .env("SIM_SECRET", DEMO_SECRET)
-                .args(&args)
-                .output()
-                .unwrap()
-        })
-        .await
-        .unwrap()
-    };
+    let o = run_collect(slow(collect_args(&handle, &case, "reference", &extra))).await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let full_run = log_requests() - before;
 
@@ -810,18 +803,7 @@ async fn a_killed_collection_resumes_to_the_same_records() {
     let mut extra_resume: Vec<&str> = extra.to_vec();
     let w = workdir.display().to_string();
     extra_resume.extend(["--resume", &w]);
-    let o = {
-        let args = slow(collect_args(&handle, &case, "killed", &extra_resume));
-        tokio::task::spawn_blocking(move || {
-            bin()
-                .env("SIM_SECRET", DEMO_SECRET)
-                .args(&args)
-                .output()
-                .unwrap()
-        })
-        .await
-        .unwrap()
-    };
+    let o = run_collect(slow(collect_args(&handle, &case, "killed", &extra_resume))).await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let resumed_run = log_requests() - before;
     assert_eq!(handle.violations(), 0);

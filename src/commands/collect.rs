@@ -2,11 +2,11 @@
 //! seal.
 
 use super::connect::{http_client, token_provider};
-use super::seal::{print_outcome, recipients_and_key, zip_options};
-use super::EXIT_INCOMPLETE;
+use super::private_dir;
+use super::seal::{exit_code, print_outcome, recipients_and_key, seal_plan, Sealing};
 use crate::cli::CollectArgs;
 use crate::logging::LogCapture;
-use crate::progress::{ByteProgress, SourceBars};
+use crate::progress::SourceBars;
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Duration, Utc};
 use clap::ValueEnum;
@@ -18,9 +18,8 @@ use m365_preserve::collect::{
 use m365_preserve::evidence::{write_summary, SourceStatus, SourceSummary, STATE_DIR};
 use m365_preserve::graph::{Pacer, RawSink, ReadOnlyClient};
 use m365_preserve::import::import_into;
-use m365_preserve::package::acquisition::redact_args;
 use m365_preserve::package::custody::{append_events, CustodyEvent, INNER_GENESIS};
-use m365_preserve::package::seal::{package_base, plan_content, seal, SealInput, Sealed};
+use m365_preserve::package::seal::{package_base, plan_content, Sealed};
 use m365_preserve::sources::CATALOGUE;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -52,14 +51,6 @@ pub fn run(args: CollectArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode>
     Ok(exit_code(&sealed))
 }
 
-pub fn exit_code(sealed: &Sealed) -> ExitCode {
-    if sealed.seal.completeness == "complete" {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_INCOMPLETE)
-    }
-}
-
 /// What a collection was asked for, kept in the work folder so a resumed run
 /// asks for exactly the same (in particular the same window, not a later one).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,17 +64,6 @@ struct RunParams {
     audit_api: AuditApi,
     message_ids: Vec<String>,
     started: DateTime<Utc>,
-}
-
-fn private_dir(path: &Path) -> Result<()> {
-    let mut b = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(path)
-        .with_context(|| format!("cannot create the work folder {}", path.display()))
 }
 
 fn source_names(args: &CollectArgs) -> Result<Vec<String>> {
@@ -364,41 +344,33 @@ pub async fn collect(
         )],
     )?;
 
-    let plan = plan_content(&workdir)?;
-    let total: u64 = plan.files.iter().map(|f| f.size).sum();
-    let progress = ByteProgress::new("sealing", total, quiet);
-    let snapshot = || log.snapshot();
-    let report = |n: u64| progress.inc(n);
     let claims = tokens.identity();
-    let sealed = seal(SealInput {
-        content: plan,
-        case_id: &args.case.case,
-        examiner: &args.case.examiner,
-        note: args.case.note.as_deref(),
-        tenant_id: claims.as_ref().and_then(|c| c["tid"].as_str()),
-        cloud: args
-            .connect
-            .cloud
-            .to_possible_value()
-            .map(|v| v.get_name().to_string())
-            .as_deref(),
-        operator: Some(json!({"flow": tokens.credential_kind(), "token_claims": claims})),
-        command_line: redact_args(std::env::args()),
-        started: params.started,
-        out_dir: &args.case.out,
-        recipients: &recipients,
-        signing_key: &key,
-        zip: zip_options(&args.sealing),
-        log: &snapshot,
-        progress: &report,
-    })
+    let cloud = args
+        .connect
+        .cloud
+        .to_possible_value()
+        .map(|v| v.get_name().to_string());
+    let sealed = seal_plan(
+        plan_content(&workdir)?,
+        Sealing {
+            case: &args.case,
+            sealing: &args.sealing,
+            recipients: &recipients,
+            key: &key,
+            started: params.started,
+            tenant_id: claims.as_ref().and_then(|c| c["tid"].as_str()),
+            cloud: cloud.as_deref(),
+            operator: Some(json!({"flow": tokens.credential_kind(), "token_claims": claims})),
+        },
+        quiet,
+        log,
+    )
     .with_context(|| {
         format!(
             "sealing failed; the work folder {} is kept",
             workdir.display()
         )
     })?;
-    progress.finish();
     print_sources(&summaries, quiet);
     if args.keep_workdir {
         tracing::info!("work folder kept: {}", workdir.display());

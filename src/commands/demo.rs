@@ -1,7 +1,7 @@
 //! `m365-preserve demo`: the whole job on the built-in simulated tenant.
 
-use super::collect::{collect, exit_code};
-use super::seal::print_outcome;
+use super::collect::collect;
+use super::seal::{exit_code, print_outcome};
 use crate::cli::{CaseArgs, CollectArgs, ConnectArgs, DemoArgs, RecipientArgs, SealingArgs};
 use crate::logging::LogCapture;
 use age::secrecy::ExposeSecret;

@@ -1,19 +1,18 @@
 //! `m365-preserve import`: portal / diagnostic-settings / PowerShell exports into
 //! a private work folder, then sealed like a collection.
 
-use super::seal::{print_outcome, recipients_and_key, zip_options};
-use super::{print_json, EXIT_INCOMPLETE};
+use super::print_json;
+use super::private_dir;
+use super::seal::{exit_code, print_outcome, recipients_and_key, seal_plan, Sealing};
 use crate::cli::ImportArgs;
 use crate::logging::LogCapture;
-use crate::progress::ByteProgress;
 use anyhow::{Context, Result};
 use chrono::Utc;
 use m365_preserve::evidence::SourceStatus;
 use m365_preserve::import::{import_into, ImportReport};
-use m365_preserve::package::acquisition::redact_args;
-use m365_preserve::package::seal::{package_base, plan_content, seal, SealInput, Sealed};
+use m365_preserve::package::seal::{package_base, plan_content, Sealed};
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub fn run(args: ImportArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
@@ -33,52 +32,29 @@ pub fn run(args: ImportArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> 
     let report =
         import_into(&workdir, &args.files, &opts).context("import failed; nothing was sealed")?;
 
-    let plan = plan_content(&workdir)?;
-    let total: u64 = plan.files.iter().map(|f| f.size).sum();
-    let progress = ByteProgress::new("sealing", total, quiet);
-    let snapshot = || log.snapshot();
-    let inc = |n: u64| progress.inc(n);
-    let sealed = seal(SealInput {
-        content: plan,
-        case_id: &args.case.case,
-        examiner: &args.case.examiner,
-        note: args.case.note.as_deref(),
-        tenant_id: None,
-        cloud: None,
-        operator: None,
-        command_line: redact_args(std::env::args()),
-        started,
-        out_dir: &args.case.out,
-        recipients: &recipients,
-        signing_key: &key,
-        zip: zip_options(&args.sealing),
-        log: &snapshot,
-        progress: &inc,
-    })
+    let sealed = seal_plan(
+        plan_content(&workdir)?,
+        Sealing {
+            case: &args.case,
+            sealing: &args.sealing,
+            recipients: &recipients,
+            key: &key,
+            started,
+            tenant_id: None,
+            cloud: None,
+            operator: None,
+        },
+        quiet,
+        log,
+    )
     .context("sealing failed; no package was left behind")?;
-    progress.finish();
     if args.json {
         print_report_json(&sealed, &report)?;
     } else {
         print_files(&report, quiet);
         print_outcome(&sealed, false)?;
     }
-    Ok(if sealed.seal.completeness == "complete" {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_INCOMPLETE)
-    })
-}
-
-fn private_dir(path: &Path) -> Result<()> {
-    let mut b = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(path)
-        .with_context(|| format!("cannot create the work folder {}", path.display()))
+    Ok(exit_code(&sealed))
 }
 
 struct RemoveOnDrop(PathBuf);

@@ -81,6 +81,18 @@ pub fn identities(args: &IdentityArgs) -> Result<Option<Identities>> {
     Ok(None)
 }
 
+/// Creates a work folder only its owner can enter (it holds plaintext evidence).
+pub fn private_dir(path: &std::path::Path) -> Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(path)
+        .with_context(|| format!("cannot create the work folder {}", path.display()))
+}
+
 /// Prints a JSON document on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);

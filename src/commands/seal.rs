@@ -1,16 +1,17 @@
 //! `m365-preserve seal`: seal a folder of evidence.
 
 use super::{print_json, read_passphrase, EXIT_INCOMPLETE};
-use crate::cli::{RecipientArgs, SealArgs, SealingArgs};
+use crate::cli::{CaseArgs, RecipientArgs, SealArgs, SealingArgs};
 use crate::logging::LogCapture;
 use crate::progress::ByteProgress;
 use anyhow::{Context, Result};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use m365_preserve::package::acquisition::redact_args;
 use m365_preserve::package::crypto::Recipients;
-use m365_preserve::package::seal::{plan_content, seal, SealInput, Sealed};
+use m365_preserve::package::seal::{plan_content, seal, ContentPlan, SealInput, Sealed};
 use m365_preserve::package::signing::SigningKey;
 use m365_preserve::package::zipwrite::ZipOptions;
+use m365_preserve::package::PackageError;
 use serde_json::json;
 use std::process::ExitCode;
 
@@ -25,40 +26,82 @@ pub fn run(args: SealArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
         args.evidence.display(),
         args.case.case
     );
-    let progress = ByteProgress::new("sealing", total, quiet);
-    let zip = zip_options(&args.sealing);
-    let snapshot = || log.snapshot();
-    let report = |n: u64| progress.inc(n);
-    let sealed = seal(SealInput {
-        content: plan,
-        case_id: &args.case.case,
-        examiner: &args.case.examiner,
-        note: args.case.note.as_deref(),
-        tenant_id: None,
-        cloud: None,
-        operator: None,
-        command_line: redact_args(std::env::args()),
-        started,
-        out_dir: &args.case.out,
-        recipients: &recipients,
-        signing_key: &key,
-        zip,
-        log: &snapshot,
-        progress: &report,
-    })
+    let sealed = seal_plan(
+        plan,
+        Sealing {
+            case: &args.case,
+            sealing: &args.sealing,
+            recipients: &recipients,
+            key: &key,
+            started,
+            tenant_id: None,
+            cloud: None,
+            operator: None,
+        },
+        quiet,
+        log,
+    )
     .context("sealing failed; no package was left behind")?;
-    progress.finish();
     let secs = (Utc::now() - started).num_milliseconds().max(1) as f64 / 1000.0;
     tracing::info!(
         "sealed in {secs:.1} s ({:.0} MB/s)",
         total as f64 / 1e6 / secs
     );
     print_outcome(&sealed, args.json)?;
-    Ok(if sealed.seal.completeness == "complete" {
+    Ok(exit_code(&sealed))
+}
+
+/// 0 when every source is complete, 3 when the package has gaps.
+pub fn exit_code(sealed: &Sealed) -> ExitCode {
+    if sealed.seal.completeness == "complete" {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_INCOMPLETE)
-    })
+    }
+}
+
+/// What a command seals with, besides the content.
+pub struct Sealing<'a> {
+    pub case: &'a CaseArgs,
+    pub sealing: &'a SealingArgs,
+    pub recipients: &'a Recipients,
+    pub key: &'a SigningKey,
+    pub started: DateTime<Utc>,
+    pub tenant_id: Option<&'a str>,
+    pub cloud: Option<&'a str>,
+    pub operator: Option<serde_json::Value>,
+}
+
+/// Seals `plan`, with a progress bar (or log lines) on stderr.
+pub fn seal_plan(
+    plan: ContentPlan,
+    s: Sealing<'_>,
+    quiet: bool,
+    log: &LogCapture,
+) -> Result<Sealed, PackageError> {
+    let total: u64 = plan.files.iter().map(|f| f.size).sum();
+    let progress = ByteProgress::new("sealing", total, quiet);
+    let snapshot = || log.snapshot();
+    let report = |n: u64| progress.inc(n);
+    let sealed = seal(SealInput {
+        content: plan,
+        case_id: &s.case.case,
+        examiner: &s.case.examiner,
+        note: s.case.note.as_deref(),
+        tenant_id: s.tenant_id,
+        cloud: s.cloud,
+        operator: s.operator,
+        command_line: redact_args(std::env::args()),
+        started: s.started,
+        out_dir: &s.case.out,
+        recipients: s.recipients,
+        signing_key: s.key,
+        zip: zip_options(s.sealing),
+        log: &snapshot,
+        progress: &report,
+    })?;
+    progress.finish();
+    Ok(sealed)
 }
 
 /// Who can open the package, and the key that signs it.
