@@ -138,7 +138,7 @@ async fn evidence_holds_exactly_the_fixtures_records_also_under_faults() {
     let case = Case::new();
     for (out, faults) in [("clean", None), ("faulty", Some(0.2))] {
         let handle = sim(None, faults).await;
-        let o = collect(&handle, &case, out, &["--sources", "entra-signins-interactive,entra-signins-noninteractive,entra-audit,purview-audit,mailbox-rules,user"]).await;
+        let o = collect(&handle, &case, out, &["--sources", "entra-signins-interactive,entra-signins-noninteractive,entra-audit,purview-audit,mailbox-rules,user,devices,applications,service-principals,guests,risk-detections"]).await;
         assert_eq!(o.status.code(), Some(0), "{out}: {}", text(&o));
         assert_eq!(handle.violations(), 0);
         handle.shutdown().await;
@@ -180,6 +180,53 @@ async fn evidence_holds_exactly_the_fixtures_records_also_under_faults() {
             fixture_purview(&f, VICTIM),
             "{out}"
         );
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v.dedup();
+            v
+        };
+        let of = |records: &[Value], keep: &dyn Fn(&Value) -> bool| {
+            sorted(
+                records
+                    .iter()
+                    .filter(|r| keep(r))
+                    .map(|r| r["id"].as_str().unwrap().to_string())
+                    .collect(),
+            )
+        };
+        let t = &f.tenant;
+        assert_eq!(
+            ids(&dest, "applications"),
+            of(&t.applications, &|_| true),
+            "{out}"
+        );
+        assert_eq!(
+            ids(&dest, "service-principals"),
+            of(&t.service_principals, &|_| true),
+            "{out}"
+        );
+        assert_eq!(
+            ids(&dest, "guests"),
+            of(&t.users, &|u| u["userType"] == "Guest"),
+            "{out}"
+        );
+        assert_eq!(
+            ids(&dest, "risk-detections"),
+            of(&t.risk_detections, &|r| r["userId"] == victim.as_str()),
+            "{out}"
+        );
+        let devices: Vec<String> = t
+            .registered_devices
+            .get(&victim)
+            .into_iter()
+            .chain(t.owned_devices.get(&victim))
+            .flatten()
+            .cloned()
+            .collect();
+        assert_eq!(ids(&dest, "devices"), sorted(devices), "{out}");
+        let user = records(&dest, "user");
+        assert_eq!(user.len(), 1);
+        assert_eq!(user[0]["id"], victim.as_str());
         let manifest: Value =
             serde_json::from_slice(&std::fs::read(dest.join("manifest.json")).unwrap()).unwrap();
         assert!(manifest["files"]
