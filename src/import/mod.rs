@@ -26,7 +26,7 @@ pub use mapping::UNMAPPED;
 
 use crate::evidence::SourceSummary;
 use crate::hashing::HashingWriter;
-use crate::package::custody::{append_events, CustodyEvent, INNER_GENESIS};
+use crate::package::custody::{append_to_work_log, CustodyEvent};
 use csvread::{CsvRows, RowIssue};
 use detect::{CsvKind, JsonKind, Refusal, Routed};
 use jsonread::{JsonIssue, JsonRecords};
@@ -36,7 +36,7 @@ use serde_json::{json, Map, Value};
 use sink::Sinks;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufRead, BufWriter};
 use std::path::{Path, PathBuf};
 
 /// What the operator tells about the files and the run.
@@ -666,12 +666,6 @@ fn append_custody(
     reports: &[FileReport],
     opts: &ImportOptions,
 ) -> Result<(), ImportError> {
-    let path = workdir.join("custody.jsonl");
-    let existing = match fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(error::io_at(&path)(e)),
-    };
     let events = reports
         .iter()
         .map(|r| {
@@ -694,8 +688,5 @@ fn append_custody(
             ev
         })
         .collect();
-    let text = append_events(&existing, events, INNER_GENESIS);
-    let mut f = fs::File::create(&path).map_err(error::io_at(&path))?;
-    f.write_all(text.as_bytes()).map_err(error::io_at(&path))?;
-    f.sync_all().map_err(error::io_at(&path))
+    append_to_work_log(workdir, events).map_err(error::io_at(&workdir.join("custody.jsonl")))
 }

@@ -117,6 +117,24 @@ pub fn append_events(existing: &str, events: Vec<CustodyEvent>, genesis: &str) -
     out
 }
 
+/// Appends unsigned collection-time events to the work folder's log
+/// (`<workdir>/custody.jsonl`, inside the package once sealed), synced to disk.
+pub fn append_to_work_log(
+    workdir: &std::path::Path,
+    events: Vec<CustodyEvent>,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let path = workdir.join("custody.jsonl");
+    let existing = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e),
+    };
+    let mut f = std::fs::File::create(&path)?;
+    f.write_all(append_events(&existing, events, INNER_GENESIS).as_bytes())?;
+    f.sync_all()
+}
+
 /// A problem found at a line (1-based).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChainProblem {
