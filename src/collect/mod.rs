@@ -10,7 +10,7 @@ mod specs;
 
 pub use extras::{linked_apps, messages, Linked};
 pub use journal::{Journal, JournalError};
-pub use run::{Collector, Observer, Silent};
+pub use run::{Collector, Observer};
 pub use specs::{queries, split, Keep, PlanOptions, Query, Resolve, SLICE};
 
 use crate::graph::{Api, Budget, GraphError, ReadOnlyClient, Request};

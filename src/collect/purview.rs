@@ -64,25 +64,23 @@ impl Collector<'_> {
             .permission("AuditLogsQuery.Read.All")
     }
 
-    /// Creates the query of window `w`, or finds the one an earlier run created.
-    async fn audit_query_id(
+    /// The query of window `w`: the one an earlier run created, with its state
+    /// (the first poll), when the service still has it; else a new one.
+    async fn audit_query(
         &self,
         api: AuditApi,
         w: &Window,
         upns: &[String],
         case: &str,
-    ) -> Result<String, GraphError> {
+    ) -> Result<(String, Option<Value>), QueryProblem> {
         let k = key(w);
         if let Some(id) = self.journal.audit_query(&k) {
-            if self
-                .client
-                .get(&self.audit_request(api, &format!("/{id}")))
-                .await
-                .is_ok()
-            {
-                return Ok(id.to_string());
+            let poll = self.audit_request(api, &format!("/{id}"));
+            if let Ok(f) = self.client.get(&poll).await {
+                return Ok((id.to_string(), f.json));
             }
         }
+        let graph = |e: GraphError| QueryProblem::from_graph(&k, &e);
         let body = json!({
             "@odata.type": "#microsoft.graph.security.auditLogQuery",
             "displayName": format!("m365-preserve {case} {}..{}", format_utc(w.since), format_utc(w.until)),
@@ -93,23 +91,23 @@ impl Collector<'_> {
         let created = self
             .client
             .create_audit_query(&self.audit_request(api, ""), &body)
-            .await?;
+            .await
+            .map_err(graph)?;
         let id = created
             .json
             .as_ref()
             .and_then(|v| v["id"].as_str())
-            .ok_or_else(|| GraphError::InvalidResponse {
-                url: created.url.clone(),
-                message: "the created audit query has no id".into(),
+            .ok_or_else(|| {
+                graph(GraphError::InvalidResponse {
+                    url: created.url.clone(),
+                    message: "the created audit query has no id".into(),
+                })
             })?
             .to_string();
         self.journal
             .audit_query_created(&k, &id)
-            .map_err(|e| GraphError::InvalidResponse {
-                url: created.url.clone(),
-                message: format!("work folder: {e}"),
-            })?;
-        Ok(id)
+            .map_err(super::run::disk)?;
+        Ok((id, None))
     }
 
     /// One window: create (or find) its query, poll it to an end, read its records.
@@ -121,21 +119,23 @@ impl Collector<'_> {
             return Ended::Done(done);
         }
         let _permit = self.gate.acquire().await.expect("gate never closes");
-        let problem = |e: GraphError| Ended::Problem(QueryProblem::from_graph(&k, &e));
-        let id = match self.audit_query_id(api, &w, upns, case).await {
-            Ok(id) => id,
-            Err(e) => return problem(e),
+        let (id, mut known) = match self.audit_query(api, &w, upns, case).await {
+            Ok(found) => found,
+            Err(p) => return Ended::Problem(p),
         };
         let started = tokio::time::Instant::now();
         let mut wait = std::time::Duration::from_secs(5);
         let query = loop {
-            let polled = match self
-                .client
-                .get(&self.audit_request(api, &format!("/{id}")))
-                .await
-            {
-                Ok(f) => f.json.unwrap_or(Value::Null),
-                Err(e) => return problem(e),
+            let polled = match known.take() {
+                Some(state) => state,
+                None => match self
+                    .client
+                    .get(&self.audit_request(api, &format!("/{id}")))
+                    .await
+                {
+                    Ok(f) => f.json.unwrap_or(Value::Null),
+                    Err(e) => return Ended::Problem(QueryProblem::from_graph(&k, &e)),
+                },
             };
             match polled["status"].as_str().unwrap_or("") {
                 "succeeded" => break polled,
@@ -251,16 +251,14 @@ impl Collector<'_> {
         );
         details.insert("user_principal_names".into(), json!(upns));
         details.insert("windows_split_for_record_limit".into(), json!(splits));
-        let summary = self
-            .merge(
-                SOURCE,
-                &keys,
-                &outcomes,
-                "id",
-                Some("createdDateTime"),
-                details,
-            )
-            .await?;
+        let summary = self.merge(
+            SOURCE,
+            &keys,
+            &outcomes,
+            "id",
+            Some("createdDateTime"),
+            details,
+        )?;
         self.observer.finished(&summary);
         Ok(summary)
     }
@@ -315,16 +313,14 @@ impl Collector<'_> {
             json!("Office 365 Management Activity API (fallback)"),
         );
         details.insert("fallback_reason".into(), json!(why));
-        let mut summary = self
-            .merge(
-                SOURCE,
-                &keys,
-                &outcomes,
-                "Id",
-                Some("CreationTime"),
-                details,
-            )
-            .await?;
+        let mut summary = self.merge(
+            SOURCE,
+            &keys,
+            &outcomes,
+            "Id",
+            Some("CreationTime"),
+            details,
+        )?;
         if reachable.since > window.since
             && summary.status == crate::evidence::SourceStatus::Complete
         {

@@ -23,15 +23,6 @@ pub trait Observer: Send + Sync {
     fn finished(&self, summary: &SourceSummary);
 }
 
-/// An observer that ignores everything.
-pub struct Silent;
-
-impl Observer for Silent {
-    fn started(&self, _: &str, _: usize) {}
-    fn records(&self, _: &str, _: u64, _: u64) {}
-    fn finished(&self, _: &SourceSummary) {}
-}
-
 /// What every source of one collection shares.
 pub struct Collector<'a> {
     pub client: &'a ReadOnlyClient,
@@ -256,9 +247,7 @@ impl Collector<'_> {
         let keys: Vec<String> = plan.iter().map(|q| format!("GET {}", q.path)).collect();
         let mut details = Map::new();
         details.insert("window".into(), window_json(&window));
-        let summary = self
-            .merge(source, &keys, &outcomes, "id", time_field, details)
-            .await?;
+        let summary = self.merge(source, &keys, &outcomes, "id", time_field, details)?;
         self.observer.finished(&summary);
         Ok(summary)
     }
@@ -266,7 +255,7 @@ impl Collector<'_> {
     /// Builds the evidence of `source` from the spools of its queries (in
     /// order), de-duplicated on `id_field`, with status and details.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn merge(
+    pub(crate) fn merge(
         &self,
         source: &str,
         keys: &[String],
