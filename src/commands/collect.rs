@@ -18,7 +18,7 @@ use m365_preserve::collect::{
 use m365_preserve::evidence::{write_summary, SourceStatus, SourceSummary, STATE_DIR};
 use m365_preserve::graph::{Pacer, RawSink, ReadOnlyClient};
 use m365_preserve::import::import_into;
-use m365_preserve::package::custody::{append_events, CustodyEvent, INNER_GENESIS};
+use m365_preserve::package::custody::{append_to_work_log, CustodyEvent};
 use m365_preserve::package::seal::{package_base, plan_content, Sealed};
 use m365_preserve::sources::CATALOGUE;
 use serde::{Deserialize, Serialize};
@@ -89,20 +89,103 @@ fn source_names(args: &CollectArgs) -> Result<Vec<String>> {
 
 /// Appends collection-time custody events to the work folder's log.
 fn custody(workdir: &Path, events: Vec<CustodyEvent>) -> Result<()> {
-    let path = workdir.join("custody.jsonl");
-    let existing = match std::fs::read_to_string(&path) {
-        Ok(s) => s,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(e).context(format!("cannot read {}", path.display())),
-    };
-    std::fs::write(&path, append_events(&existing, events, INNER_GENESIS))
-        .with_context(|| format!("cannot write {}", path.display()))
+    append_to_work_log(workdir, events)
+        .with_context(|| format!("cannot write {}", workdir.join("custody.jsonl").display()))
 }
 
 fn event(action: &str, by: &str, details: serde_json::Value) -> CustodyEvent {
     let mut e = CustodyEvent::new(action, by);
     e.details = Some(details);
     e
+}
+
+fn params_path(workdir: &Path) -> PathBuf {
+    workdir.join(STATE_DIR).join("run.json")
+}
+
+/// The work folder: a new private one, or the interrupted run's (`--resume`)
+/// with what that run was asked for.
+fn open_workdir(args: &CollectArgs, now: DateTime<Utc>) -> Result<(PathBuf, Option<RunParams>)> {
+    if let Some(dir) = &args.resume {
+        let text = std::fs::read_to_string(params_path(dir)).with_context(|| {
+            format!(
+                "{} is not the work folder of an interrupted collection (no {STATE_DIR}/run.json)",
+                dir.display()
+            )
+        })?;
+        let prior = serde_json::from_str(&text).context("run.json is damaged")?;
+        return Ok((dir.clone(), Some(prior)));
+    }
+    let dir = args
+        .case
+        .out
+        .join(format!(".work-{}", package_base(&args.case.case, now)));
+    private_dir(&dir)?;
+    Ok((dir, None))
+}
+
+/// A resumed run must ask for what the interrupted one asked for.
+fn check_resumed(
+    p: RunParams,
+    args: &CollectArgs,
+    names: &[String],
+    workdir: &Path,
+) -> Result<RunParams> {
+    if (&p.case, &p.users, p.sources.as_slice()) != (&args.case.case, &args.users, names) {
+        bail!(
+            "--resume {}: that collection was for case {} users {:?} sources {:?}; run the same command again with --resume",
+            workdir.display(),
+            p.case,
+            p.users,
+            p.sources
+        );
+    }
+    Ok(p)
+}
+
+/// Fixes the windows of a new run (probing the tenant's retention) and keeps
+/// them in the work folder, so a resumed run asks for the same ones.
+async fn new_run(
+    args: &CollectArgs,
+    names: Vec<String>,
+    client: &ReadOnlyClient,
+    base: &url::Url,
+    now: DateTime<Utc>,
+    workdir: &Path,
+) -> Result<RunParams> {
+    let until = args.until.unwrap_or(now);
+    let entra_since = match args.since {
+        Some(s) => s,
+        None => {
+            let days = entra_retention_days(client, base).await;
+            tracing::info!("Entra logs are kept {days} days by this tenant");
+            until - Duration::days(days)
+        }
+    };
+    if entra_since >= until {
+        bail!("--since must be before --until");
+    }
+    let p = RunParams {
+        case: args.case.case.clone(),
+        users: args.users.clone(),
+        sources: names,
+        entra: Window {
+            since: entra_since,
+            until,
+        },
+        purview: Window {
+            since: args.since.unwrap_or(until - Duration::days(PURVIEW_DAYS)),
+            until,
+        },
+        sp_scope: args.sp_scope,
+        audit_api: args.audit_api,
+        message_ids: args.message_ids.clone(),
+        started: now,
+    };
+    let path = params_path(workdir);
+    std::fs::create_dir_all(path.parent().expect("has a parent"))?;
+    std::fs::write(&path, serde_json::to_vec_pretty(&p)?)?;
+    Ok(p)
 }
 
 /// Collects and seals; returns the package and the sources' summaries.
@@ -118,29 +201,7 @@ pub async fn collect(
     let tokens = token_provider(&args.connect, http.clone())?;
     std::fs::create_dir_all(&args.case.out)
         .with_context(|| format!("cannot create {}", args.case.out.display()))?;
-    let params_path = |w: &Path| w.join(STATE_DIR).join("run.json");
-    let (workdir, prior): (PathBuf, Option<RunParams>) = match &args.resume {
-        Some(dir) => {
-            let text = std::fs::read_to_string(params_path(dir)).with_context(|| {
-                format!(
-                    "{} is not the work folder of an interrupted collection (no {STATE_DIR}/run.json)",
-                    dir.display()
-                )
-            })?;
-            (
-                dir.clone(),
-                Some(serde_json::from_str(&text).context("run.json is damaged")?),
-            )
-        }
-        None => {
-            let dir = args
-                .case
-                .out
-                .join(format!(".work-{}", package_base(&args.case.case, now)));
-            private_dir(&dir)?;
-            (dir, None)
-        }
-    };
+    let (workdir, prior) = open_workdir(args, now)?;
     let raw = Arc::new(RawSink::new(&workdir));
     let client = ReadOnlyClient::new(
         http,
@@ -159,54 +220,8 @@ pub async fn collect(
     }
 
     let params = match prior {
-        Some(p) => {
-            let asked = (&args.case.case, &args.users, &names);
-            if (&p.case, &p.users, &p.sources) != asked {
-                bail!(
-                    "--resume {}: that collection was for case {} users {:?} sources {:?}; run the same command again with --resume",
-                    workdir.display(),
-                    p.case,
-                    p.users,
-                    p.sources
-                );
-            }
-            p
-        }
-        None => {
-            let until = args.until.unwrap_or(now);
-            let entra_since = match args.since {
-                Some(s) => s,
-                None => {
-                    let days = entra_retention_days(&client, &base).await;
-                    tracing::info!("Entra logs are kept {days} days by this tenant");
-                    until - Duration::days(days)
-                }
-            };
-            if entra_since >= until {
-                bail!("--since must be before --until");
-            }
-            let p = RunParams {
-                case: args.case.case.clone(),
-                users: args.users.clone(),
-                sources: names.clone(),
-                entra: Window {
-                    since: entra_since,
-                    until,
-                },
-                purview: Window {
-                    since: args.since.unwrap_or(until - Duration::days(PURVIEW_DAYS)),
-                    until,
-                },
-                sp_scope: args.sp_scope,
-                audit_api: args.audit_api,
-                message_ids: args.message_ids.clone(),
-                started: now,
-            };
-            let path = params_path(&workdir);
-            std::fs::create_dir_all(path.parent().expect("has a parent"))?;
-            std::fs::write(&path, serde_json::to_vec_pretty(&p)?)?;
-            p
-        }
+        Some(p) => check_resumed(p, args, &names, &workdir)?,
+        None => new_run(args, names.clone(), &client, &base, now, &workdir).await?,
     };
     let journal = Journal::open(&workdir)?;
     if args.resume.is_some() {
