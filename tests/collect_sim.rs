@@ -107,6 +107,18 @@ fn ids(dest: &std::path::Path, source: &str) -> Vec<String> {
     v
 }
 
+/// The object id of the fixture's user `upn`.
+fn user_id(f: &Fixture, upn: &str) -> String {
+    f.tenant
+        .users
+        .iter()
+        .find(|u| u["userPrincipalName"] == upn)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 fn fixture_signins(f: &Fixture, user: &str, kind: &str) -> Vec<String> {
     let mut v: Vec<String> = f
         .signins
@@ -126,15 +138,7 @@ fn fixture_signins(f: &Fixture, user: &str, kind: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn evidence_holds_exactly_the_fixtures_records_also_under_faults() {
     let f = default_fixture();
-    let victim = f
-        .tenant
-        .users
-        .iter()
-        .find(|u| u["userPrincipalName"] == VICTIM)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let victim = user_id(&f, VICTIM);
     let case = Case::new();
     for (out, faults) in [("clean", None), ("faulty", Some(0.2))] {
         let handle = sim(None, faults).await;
@@ -543,15 +547,7 @@ async fn without_the_query_api_purview_falls_back_to_the_management_api() {
 async fn roles_include_pim_eligibility_with_names_and_warn_about_privilege() {
     let f = default_fixture();
     let admin = "kenichi.suzuki@contoso-jp.onmicrosoft.com";
-    let admin_id = f
-        .tenant
-        .users
-        .iter()
-        .find(|u| u["userPrincipalName"] == admin)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let admin_id = user_id(&f, admin);
     let mut want: Vec<String> = f
         .tenant
         .role_assignments
@@ -615,15 +611,7 @@ async fn roles_include_pim_eligibility_with_names_and_warn_about_privilege() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_rule_folders_and_mfa_state_are_kept() {
     let f = default_fixture();
-    let victim = f
-        .tenant
-        .users
-        .iter()
-        .find(|u| u["userPrincipalName"] == VICTIM)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let victim = user_id(&f, VICTIM);
     let message = f.tenant.mailboxes[&victim].messages[0].clone();
     let mid = message["id"].as_str().unwrap();
     let case = Case::new();
