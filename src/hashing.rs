@@ -8,6 +8,18 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
+/// A 16-byte digest of several byte strings (each length-prefixed, so the
+/// parts cannot run into each other): a compact key for de-duplication sets
+/// that must stay small over millions of records.
+pub fn key16(parts: &[&[u8]]) -> [u8; 16] {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    h.finalize()[..16].try_into().expect("16 bytes")
+}
+
 /// A writer that hashes and counts everything passing through it.
 pub struct HashingWriter<W> {
     inner: W,

@@ -87,11 +87,11 @@ fn kept(keep: &Keep, record: &Value) -> bool {
     }
 }
 
-/// De-duplicates records by a 128-bit digest of their id: flat memory for
+/// De-duplicates records by a 16-byte digest of their id: flat memory for
 /// millions of records.
 pub(crate) struct Seen {
     field: &'static str,
-    ids: HashSet<u128>,
+    ids: HashSet<[u8; 16]>,
     pub duplicates: u64,
 }
 
@@ -109,10 +109,7 @@ impl Seen {
         let Some(id) = record.get(self.field).and_then(Value::as_str) else {
             return true;
         };
-        use sha2::Digest;
-        let d = sha2::Sha256::digest(id.as_bytes());
-        let key = u128::from_le_bytes(d[..16].try_into().expect("16 bytes"));
-        let fresh = self.ids.insert(key);
+        let fresh = self.ids.insert(crate::hashing::key16(&[id.as_bytes()]));
         if !fresh {
             self.duplicates += 1;
         }

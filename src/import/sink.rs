@@ -8,8 +8,8 @@
 
 use super::error::{io_at, ImportError};
 use crate::evidence::{EvidenceError, EvidenceWriter, SourceStatus, SourceSummary, STATE_DIR};
+use crate::hashing::key16;
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::{BufRead, BufReader};
@@ -38,15 +38,6 @@ struct Sink {
 pub struct Sinks {
     workdir: PathBuf,
     sinks: BTreeMap<&'static str, Sink>,
-}
-
-fn digest(parts: &[&[u8]]) -> [u8; 16] {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update((p.len() as u64).to_le_bytes());
-        h.update(p);
-    }
-    h.finalize()[..16].try_into().expect("16 bytes")
 }
 
 /// The key records are de-duplicated by: their `id`, else (Get-Mailbox) the
@@ -213,7 +204,7 @@ impl Sink {
     fn remember(&mut self, source: &str, record: &Value, file: u32) -> bool {
         match record_key(source, record) {
             Some(key) => {
-                let d = digest(&[b"id", source.as_bytes(), key.as_bytes()]);
+                let d = key16(&[b"id", source.as_bytes(), key.as_bytes()]);
                 match self.seen.entry(d) {
                     std::collections::hash_map::Entry::Occupied(_) => false,
                     std::collections::hash_map::Entry::Vacant(v) => {
@@ -224,7 +215,7 @@ impl Sink {
             }
             None => {
                 let body = serde_json::to_vec(record).expect("serialisable");
-                let d = digest(&[b"content", source.as_bytes(), &body]);
+                let d = key16(&[b"content", source.as_bytes(), &body]);
                 match self.seen.get(&d) {
                     Some(first) if *first != file => false,
                     _ => {
