@@ -2,6 +2,8 @@
 //! reads an `M365_PRESERVE_*` environment variable.
 
 use clap::{Args, Parser, Subcommand};
+use m365_preserve_package::custody::CustodyAction;
+use m365_preserve_sources::Source;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -204,8 +206,8 @@ pub enum CustodyCommand {
 pub struct CustodyRecordArgs {
     pub package: PathBuf,
     /// transferred, received, verified, opened, copied or disposed.
-    #[arg(long, value_parser = ["transferred", "received", "verified", "opened", "copied", "disposed"])]
-    pub action: String,
+    #[arg(long, value_enum)]
+    pub action: Handover,
     /// Who performs the action.
     #[arg(long, value_name = "NAME", env = "M365_PRESERVE_BY")]
     pub by: String,
@@ -222,6 +224,30 @@ pub struct CustodyRecordArgs {
     pub signing_key: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
+}
+
+/// A hand-over action (`custody record --action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Handover {
+    Transferred,
+    Received,
+    Verified,
+    Opened,
+    Copied,
+    Disposed,
+}
+
+impl From<Handover> for CustodyAction {
+    fn from(h: Handover) -> Self {
+        match h {
+            Handover::Transferred => CustodyAction::Transferred,
+            Handover::Received => CustodyAction::Received,
+            Handover::Verified => CustodyAction::Verified,
+            Handover::Opened => CustodyAction::Opened,
+            Handover::Copied => CustodyAction::Copied,
+            Handover::Disposed => CustodyAction::Disposed,
+        }
+    }
 }
 
 /// Print the custody log and check its chain and signatures.
@@ -275,7 +301,7 @@ pub struct ConnectArgs {
     pub private_key: Option<PathBuf>,
     /// Client-assertion format: ps256 (x5t#S256, current) or rs256 (x5t, older).
     #[arg(long, value_enum, default_value = "ps256")]
-    pub assertion: m365_preserve::auth::AssertionAlg,
+    pub assertion: m365_preserve_collect::auth::AssertionAlg,
     /// Sign in as an administrator on another device (delegated permissions).
     #[arg(long, requires = "client_id")]
     pub device_code: bool,
@@ -289,7 +315,7 @@ pub struct ConnectArgs {
         default_value = "global",
         env = "M365_PRESERVE_CLOUD"
     )]
-    pub cloud: m365_preserve::auth::Cloud,
+    pub cloud: m365_preserve_collect::auth::Cloud,
     /// Override the Graph host (http:// only on loopback, e.g. the simulator).
     #[arg(long, value_name = "URL", env = "M365_PRESERVE_GRAPH_URL")]
     pub graph_url: Option<String>,
@@ -351,8 +377,8 @@ pub struct SimArgs {
     )]
     pub port: u16,
     /// fast: no added latency; realistic: per-page latencies like the real service.
-    #[arg(long, value_enum, default_value_t = m365_preserve::sim::server::Profile::Realistic)]
-    pub profile: m365_preserve::sim::server::Profile,
+    #[arg(long, value_enum, default_value_t = m365_preserve_sim::server::Profile::Realistic)]
+    pub profile: m365_preserve_sim::server::Profile,
     /// Simulated seconds per real second (throttle windows, latencies, token lifetimes shrink).
     #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = positive_f64)]
     pub time_scale: f64,
@@ -364,7 +390,7 @@ pub struct SimArgs {
     pub fault_rate: f64,
     /// Licence of the tenant (overrides the fixture's).
     #[arg(long, value_enum)]
-    pub licence: Option<m365_preserve::sim::fixture::Licence>,
+    pub licence: Option<m365_preserve_sim::fixture::Licence>,
     /// Append one JSON line per request to FILE.
     #[arg(long, value_name = "FILE", env = "M365_PRESERVE_SIM_LOG")]
     pub log: Option<PathBuf>,
@@ -372,8 +398,8 @@ pub struct SimArgs {
     #[arg(long, value_name = "RFC3339", value_parser = rfc3339)]
     pub now: Option<chrono::DateTime<chrono::Utc>>,
     /// Audit-log filters older than the retention window: empty (answer what is kept) or reject (400).
-    #[arg(long, value_enum, default_value_t = m365_preserve::sim::server::OldFilters::Empty)]
-    pub old_filters: m365_preserve::sim::server::OldFilters,
+    #[arg(long, value_enum, default_value_t = m365_preserve_sim::server::OldFilters::Empty)]
+    pub old_filters: m365_preserve_sim::server::OldFilters,
     /// Records one Purview audit-log query may return (more: isRecordCountLimitExceeded).
     #[arg(long, value_name = "N", default_value_t = 1_000_000)]
     pub audit_record_limit: usize,
@@ -429,8 +455,8 @@ pub struct CollectArgs {
     #[arg(long, value_name = "RFC3339")]
     pub until: Option<chrono::DateTime<chrono::Utc>>,
     /// Only these sources (comma-separated names; default: all).
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
-    pub sources: Vec<String>,
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = clap::value_parser!(Source))]
+    pub sources: Vec<Source>,
     /// Files to add as evidence byte for byte (screenshots, saved .eml/.msg).
     #[arg(long, value_name = "FILE")]
     pub attach: Vec<PathBuf>,
@@ -453,11 +479,11 @@ pub struct CollectArgs {
     pub message_ids: Vec<String>,
     /// Service-principal sign-ins: the whole tenant (an attacker's app is not known in
     /// advance) or only the apps linked to the targets (owned, consented, assigned).
-    #[arg(long, value_enum, default_value_t = m365_preserve::collect::SpScope::Tenant)]
-    pub sp_scope: m365_preserve::collect::SpScope,
+    #[arg(long, value_enum, default_value_t = m365_preserve_sources::SpScope::Tenant)]
+    pub sp_scope: m365_preserve_sources::SpScope,
     /// Graph version of the Purview audit-log query API (beta is often the more reliable).
-    #[arg(long, value_enum, default_value_t = m365_preserve::collect::AuditApi::V1)]
-    pub audit_api: m365_preserve::collect::AuditApi,
+    #[arg(long, value_enum, default_value_t = m365_preserve_sources::AuditApi::V1)]
+    pub audit_api: m365_preserve_sources::AuditApi,
     /// How many sources collect at once (default: all; 1 collects one after another).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), env = "M365_PRESERVE_CONCURRENCY")]
     pub concurrency: Option<u32>,
@@ -523,11 +549,11 @@ pub struct ProvenanceArgs {
 }
 
 impl ProvenanceArgs {
-    pub fn options(&self, case: &CaseArgs) -> m365_preserve::import::ImportOptions {
-        m365_preserve::import::ImportOptions {
+    pub fn options(&self, case: &CaseArgs) -> m365_preserve_import::ImportOptions {
+        m365_preserve_import::ImportOptions {
             skip_bad_rows: self.skip_bad_rows,
             examiner: case.examiner.clone(),
-            downloaded_at: self.downloaded_at.map(m365_preserve::timefmt::format_utc),
+            downloaded_at: self.downloaded_at.map(m365_preserve_package::timefmt::format_utc),
             downloaded_by: self.downloaded_by.clone(),
             note: case.note.clone(),
         }

@@ -1,21 +1,40 @@
-//! Progress: an indicatif bar on a terminal; plain log lines at every 10% when
-//! stderr is not a terminal; nothing with --quiet.
+//! Progress: indicatif bars on a terminal; plain log lines when stderr is not
+//! a terminal; nothing with --quiet. The one progress abstraction of the tool:
+//! [`ByteProgress`] for sealing, [`SourceBars`] for collection.
 
 use indicatif::{ProgressBar, ProgressStyle};
+use m365_preserve_collect::Observer;
+use m365_preserve_package::evidence::SourceSummary;
+use m365_preserve_package::seal::SealProgress;
+use m365_preserve_sources::Source;
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
+/// Bytes of a long job: a bar, or a log line at every 10 %.
 pub struct ByteProgress {
-    bar: Option<ProgressBar>,
-    total: u64,
+    bar: Mutex<Option<ProgressBar>>,
+    total: AtomicU64,
     done: AtomicU64,
     label: String,
     quiet: bool,
 }
 
 impl ByteProgress {
-    pub fn new(label: &str, total: u64, quiet: bool) -> Self {
-        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+    /// A progress display whose total is known when the job begins.
+    pub fn new(label: &str, quiet: bool) -> Self {
+        Self {
+            bar: Mutex::new(None),
+            total: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+            label: label.to_string(),
+            quiet,
+        }
+    }
+
+    fn start(&self, total: u64) {
+        self.total.store(total, Ordering::Relaxed);
+        let bar = (!self.quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new(total);
             bar.set_style(
                 ProgressStyle::with_template(
@@ -24,41 +43,42 @@ impl ByteProgress {
                 .expect("valid template")
                 .progress_chars("=> "),
             );
-            bar.set_message(label.to_string());
+            bar.set_message(self.label.clone());
             bar
         });
-        Self {
-            bar,
-            total,
-            done: AtomicU64::new(0),
-            label: label.to_string(),
-            quiet,
-        }
+        *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = bar;
+    }
+}
+
+impl SealProgress for ByteProgress {
+    fn begin(&self, bytes: u64) {
+        self.start(bytes);
     }
 
-    pub fn inc(&self, n: u64) {
-        if let Some(bar) = &self.bar {
+    fn advance(&self, n: u64) {
+        if let Some(bar) = &*self.bar.lock().unwrap_or_else(|e| e.into_inner()) {
             bar.inc(n);
             return;
         }
         let before = self.done.fetch_add(n, Ordering::Relaxed);
-        if self.quiet || self.total == 0 {
+        let total = self.total.load(Ordering::Relaxed);
+        if self.quiet || total == 0 {
             return;
         }
-        let (a, b) = (before * 10 / self.total, (before + n) * 10 / self.total);
+        let (a, b) = (before * 10 / total, (before + n) * 10 / total);
         if b > a && b < 10 {
             tracing::info!(
                 "{}: {}% ({} of {} bytes)",
                 self.label,
                 b * 10,
                 before + n,
-                self.total
+                total
             );
         }
     }
 
-    pub fn finish(&self) {
-        if let Some(bar) = &self.bar {
+    fn end(&self) {
+        if let Some(bar) = &*self.bar.lock().unwrap_or_else(|e| e.into_inner()) {
             bar.finish_and_clear();
         }
     }
@@ -68,7 +88,7 @@ impl ByteProgress {
 /// when each source starts and ends otherwise; nothing with --quiet.
 pub struct SourceBars {
     multi: Option<indicatif::MultiProgress>,
-    bars: std::sync::Mutex<std::collections::HashMap<String, (ProgressBar, u64)>>,
+    bars: Mutex<std::collections::HashMap<String, (ProgressBar, u64)>>,
     quiet: bool,
 }
 
@@ -90,8 +110,8 @@ impl SourceBars {
     }
 }
 
-impl m365_preserve::collect::Observer for SourceBars {
-    fn started(&self, source: &str, queries: usize) {
+impl Observer for SourceBars {
+    fn started(&self, source: Source, queries: usize) {
         match &self.multi {
             Some(multi) => {
                 let bar = multi.add(ProgressBar::new_spinner());
@@ -111,15 +131,15 @@ impl m365_preserve::collect::Observer for SourceBars {
         }
     }
 
-    fn records(&self, source: &str, pages: u64, records: u64) {
-        self.with_bar(source, |bar, p| {
+    fn records(&self, source: Source, pages: u64, records: u64) {
+        self.with_bar(source.as_str(), |bar, p| {
             *p += pages;
             bar.set_message(format!("{p:>5} pages"));
             bar.inc(records);
         });
     }
 
-    fn finished(&self, s: &m365_preserve::evidence::SourceSummary) {
+    fn finished(&self, s: &SourceSummary) {
         let status = format!("{:?}", s.status).to_lowercase();
         self.with_bar(&s.source, |bar, _| {
             bar.finish_with_message(status.clone());

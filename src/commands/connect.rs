@@ -1,22 +1,14 @@
-//! Turns the credential flags into an HTTP client and a token provider.
+//! Turns the credential flags into a connection to the tenant.
 
 use crate::cli::ConnectArgs;
 use age::secrecy::SecretString;
 use anyhow::{bail, Context, Result};
-use m365_preserve::auth::{CertificateCredential, Credential, Endpoints, TokenProvider};
-use m365_preserve::retry::RetryPolicy;
+use clap::ValueEnum;
+use m365_preserve_collect::auth::{CertificateCredential, Credential, Endpoints, TokenProvider};
+use m365_preserve_collect::graph::http_client;
+use m365_preserve_collect::job::Connection;
+use m365_preserve_collect::retry::RetryPolicy;
 use std::sync::Arc;
-use std::time::Duration;
-
-/// The HTTP client every request goes through (rustls, timeouts, user agent).
-pub fn http_client() -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .user_agent(concat!("m365-preserve/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(30))
-        .timeout(Duration::from_secs(300))
-        .build()
-        .context("cannot set up HTTPS")
-}
 
 fn secret_from_env(var: &str, flag: &str) -> Result<SecretString> {
     let value = std::env::var(var)
@@ -28,11 +20,26 @@ fn secret_from_env(var: &str, flag: &str) -> Result<SecretString> {
 }
 
 /// The retry policy for this run.
-pub fn retry_policy(args: &ConnectArgs) -> RetryPolicy {
+fn retry_policy(args: &ConnectArgs) -> RetryPolicy {
     RetryPolicy {
         time_scale: args.time_scale.max(1e-6),
         ..RetryPolicy::default()
     }
+}
+
+/// The HTTP client, token provider and retry policy the flags describe.
+pub fn connection(args: &ConnectArgs) -> Result<Connection> {
+    let http = http_client()?;
+    Ok(Connection {
+        tokens: token_provider(args, http.clone())?,
+        http,
+        retry: retry_policy(args),
+        time_scale: args.time_scale,
+        cloud: args
+            .cloud
+            .to_possible_value()
+            .map(|v| v.get_name().to_string()),
+    })
 }
 
 /// Builds the token provider for the flags.

@@ -3,12 +3,12 @@
 use super::print_json;
 use crate::cli::{CustodyRecordArgs, CustodyShowArgs};
 use anyhow::{bail, Context, Result};
-use m365_preserve::hashing::{sha256_hex, sha256_reader};
-use m365_preserve::package::acquisition::Host;
-use m365_preserve::package::custody::{chain_line, check_chain, CustodyEvent};
-use m365_preserve::package::paths::PackagePaths;
-use m365_preserve::package::seal::Seal;
-use m365_preserve::package::signing::SigningKey;
+use m365_preserve_package::acquisition::Host;
+use m365_preserve_package::custody::{chain_line, check_chain, CustodyAction, CustodyEvent};
+use m365_preserve_package::hashing::{sha256_hex, sha256_reader};
+use m365_preserve_package::paths::PackagePaths;
+use m365_preserve_package::seal::Seal;
+use m365_preserve_package::signing::SigningKey;
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Write};
 use std::process::ExitCode;
@@ -48,7 +48,8 @@ pub fn record(args: CustodyRecordArgs) -> Result<ExitCode> {
         Some(p) => SigningKey::load(p)?,
         None => SigningKey::generate(),
     };
-    let mut ev = CustodyEvent::new(&args.action, &args.by);
+    let action = CustodyAction::from(args.action);
+    let mut ev = CustodyEvent::new(action, &args.by);
     ev.to = args.to;
     ev.method = args.method;
     ev.note = args.note;
@@ -64,8 +65,7 @@ pub fn record(args: CustodyRecordArgs) -> Result<ExitCode> {
         print_json(&serde_json::from_str::<serde_json::Value>(&line)?)?;
     } else {
         println!(
-            "Recorded event {seq} ({}) in {}",
-            args.action,
+            "Recorded event {seq} ({action}) in {}",
             paths.custody.display()
         );
         println!(

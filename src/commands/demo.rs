@@ -1,32 +1,44 @@
-//! `m365-preserve demo`: the whole job on the built-in simulated tenant.
+//! `m365-preserve demo`: the whole job on the built-in simulated tenant:
+//! simulator, collection, sealing and verification, on loopback.
 
-use super::collect::collect;
 use super::seal::{exit_code, print_outcome};
-use crate::cli::{CaseArgs, CollectArgs, ConnectArgs, DemoArgs, RecipientArgs, SealingArgs};
+use crate::cli::DemoArgs;
 use crate::logging::LogCapture;
-use age::secrecy::ExposeSecret;
+use crate::progress::{ByteProgress, SourceBars};
+use age::secrecy::{ExposeSecret, SecretString};
 use anyhow::{Context, Result};
-use m365_preserve::package::crypto::Identities;
-use m365_preserve::package::verify::{verify, EntrySink, HashOnly, Inside};
-use m365_preserve::sim::scenario::{default_fixture, DEMO_SECRET, TOOL_CLIENT_ID};
-use m365_preserve::sim::server::{start, FixtureSource, Profile, SimConfig};
+use m365_preserve_collect::auth::{Cloud, Credential, Endpoints, TokenProvider};
+use m365_preserve_collect::graph::http_client;
+use m365_preserve_collect::job::{Collection, Connection, DEFAULT_CONCURRENCY};
+use m365_preserve_collect::retry::RetryPolicy;
+use m365_preserve_import::ImportOptions;
+use m365_preserve_package::acquisition::redact_args;
+use m365_preserve_package::crypto::{Identities, Recipients};
+use m365_preserve_package::seal::Sealer;
+use m365_preserve_package::signing::SigningKey;
+use m365_preserve_package::verify::{verify, EntrySink, HashOnly, Inside};
+use m365_preserve_package::write_private_file;
+use m365_preserve_package::zipwrite::ZipOptions;
+use m365_preserve_sim::scenario::{default_fixture, DEMO_SECRET, TOOL_CLIENT_ID};
+use m365_preserve_sim::server::{start, FixtureSource, Profile, SimConfig};
+use m365_preserve_sources::{AuditApi, SpScope};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// The simulator's clock runs this much faster, so the demo's throttle budgets
 /// (and the client's pacing) take seconds instead of minutes.
 const TIME_SCALE: f64 = 50.0;
-const SECRET_VAR: &str = "M365_PRESERVE_DEMO_SECRET";
+const CASE: &str = "DEMO";
+const VICTIM: &str = "hanako.sato@contoso-jp.onmicrosoft.com";
 
 pub fn run(args: DemoArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
-    // The simulator's demo secret, handed over the way a real secret is.
-    std::env::set_var(SECRET_VAR, DEMO_SECRET);
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     let identity_path = args.out.join(format!("demo-firm-{stamp}.agekey"));
     let identity = age::x25519::Identity::generate();
     let public = identity.to_public().to_string();
-    m365_preserve::package::write_private_file(
+    write_private_file(
         &identity_path,
         format!(
             "# throw-away demo key\n# public key: {public}\n{}\n",
@@ -34,10 +46,24 @@ pub fn run(args: DemoArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
         )
         .as_bytes(),
     )?;
-    let rt = tokio::runtime::Runtime::new()?;
+    let recipients = Recipients::from_keys(&[public], &[] as &[&std::path::Path])?;
+    let signing_key = SigningKey::generate();
+    let progress = ByteProgress::new("sealing", quiet);
+    let snapshot = || log.snapshot();
+    let sealer = Sealer {
+        case_id: CASE,
+        examiner: "Demo Examiner",
+        note: Some("m365-preserve demo on the simulated tenant"),
+        out_dir: &args.out,
+        recipients: &recipients,
+        signing_key: &signing_key,
+        zip: ZipOptions::default(),
+        command_line: redact_args(std::env::args()),
+        log: &snapshot,
+        progress: &progress,
+    };
     let fixture = default_fixture();
     let tenant = fixture.tenant.tenant_id.clone();
-    let victim = "hanako.sato@contoso-jp.onmicrosoft.com".to_string();
     // The phishing message the victim received, kept as .eml.
     let phishing: Vec<String> = fixture
         .tenant
@@ -46,72 +72,42 @@ pub fn run(args: DemoArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
         .flat_map(|m| m.messages.iter())
         .filter_map(|m| m["id"].as_str().map(String::from))
         .collect();
-    let sealed = rt.block_on(async {
+    let collection = Collection {
+        users: vec![VICTIM.into()],
+        sources: Vec::new(),
+        since: None,
+        until: None,
+        message_ids: phishing,
+        sp_scope: SpScope::Tenant,
+        audit_api: AuditApi::V1,
+        concurrency: DEFAULT_CONCURRENCY,
+        attach: Vec::new(),
+        imports: Vec::new(),
+        import_options: ImportOptions::default(),
+        resume: None,
+        keep_workdir: false,
+    };
+    let rt = tokio::runtime::Runtime::new()?;
+    let (collected, violations) = rt.block_on(async {
         let mut config = SimConfig::new(FixtureSource::Loaded(fixture));
         config.profile = Profile::Fast;
         config.time_scale = TIME_SCALE;
         let sim = start(config).await?;
         let base = sim.base_url();
-        eprintln!("Simulated tenant コントソ株式会社 running at {base}; collecting {victim}");
-        let collect_args = CollectArgs {
-            connect: ConnectArgs {
-                tenant: tenant.clone(),
-                client_id: Some(TOOL_CLIENT_ID.into()),
-                client_secret_env: Some(SECRET_VAR.into()),
-                certificate: None,
-                private_key: None,
-                assertion: m365_preserve::auth::AssertionAlg::Ps256,
-                device_code: false,
-                access_token_env: None,
-                cloud: m365_preserve::auth::Cloud::Global,
-                graph_url: Some(base.clone()),
-                login_url: Some(base.clone()),
-                manage_url: Some(base.clone()),
-                time_scale: TIME_SCALE,
-            },
-            users: vec![victim.clone()],
-            case: CaseArgs {
-                case: "DEMO".into(),
-                examiner: "Demo Examiner".into(),
-                out: args.out.clone(),
-                note: Some("m365-preserve demo on the simulated tenant".into()),
-            },
-            recipients: RecipientArgs {
-                recipients: vec![public],
-                recipients_files: vec![],
-                passphrase: false,
-                passphrase_env: None,
-            },
-            sealing: SealingArgs {
-                signing_key: None,
-                level: 1,
-                threads: None,
-            },
-            since: None,
-            until: None,
-            sources: vec![],
-            attach: vec![],
-            imports: vec![],
-            provenance: crate::cli::ProvenanceArgs {
-                downloaded_at: None,
-                downloaded_by: None,
-                skip_bad_rows: false,
-            },
-            keep_workdir: false,
-            resume: None,
-            message_ids: phishing,
-            sp_scope: m365_preserve::collect::SpScope::Tenant,
-            audit_api: m365_preserve::collect::AuditApi::V1,
-            concurrency: None,
-            json: false,
-        };
-        let sealed = collect(&collect_args, quiet, log).await.map(|(s, _)| s);
+        eprintln!("Simulated tenant コントソ株式会社 running at {base}; collecting {VICTIM}");
+        let conn = sim_connection(&base, &tenant)?;
+        let bars = SourceBars::new(quiet);
+        let collected = collection.run(&conn, &sealer, &bars).await;
+        if let Ok(c) = &collected {
+            super::collect::print_sources(&c.summaries, quiet);
+        }
         let violations = sim.violations();
         sim.shutdown().await;
         eprintln!("Read-only violations seen by the simulator: {violations}");
-        sealed
+        anyhow::Ok((collected?, violations))
     })?;
-    print_outcome(&sealed, false)?;
+    let sealed = &collected.sealed;
+    print_outcome(sealed, false)?;
     let ids = Identities::from_file(&identity_path)?;
     let mut sink = HashOnly;
     let report = verify(
@@ -136,8 +132,41 @@ pub fn run(args: DemoArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
         identity_path.display(),
         args.out.join("opened").display()
     );
+    if violations > 0 {
+        eprintln!("error: the simulator saw {violations} request(s) that could change a tenant; the collector must only read. This is a bug: please report it.");
+        return Ok(ExitCode::from(super::EXIT_FAILURE));
+    }
     if !report.ok {
         return Ok(ExitCode::from(super::EXIT_FAILURE));
     }
-    Ok(exit_code(&sealed))
+    Ok(exit_code(sealed))
+}
+
+/// A connection to the simulator, with its demo app's secret.
+fn sim_connection(base: &str, tenant: &str) -> Result<Connection> {
+    let http = http_client()?;
+    let endpoints =
+        Endpoints::for_cloud(Cloud::Global).with_overrides(Some(base), Some(base), Some(base))?;
+    let retry = RetryPolicy {
+        time_scale: TIME_SCALE,
+        ..RetryPolicy::default()
+    };
+    let tokens = TokenProvider::new(
+        http.clone(),
+        endpoints,
+        tenant,
+        Credential::Secret {
+            client_id: TOOL_CLIENT_ID.into(),
+            secret: SecretString::from(DEMO_SECRET.to_string()),
+        },
+        retry.clone(),
+        Box::new(|message: &str| eprintln!("\n{message}\n")),
+    );
+    Ok(Connection {
+        http,
+        tokens: Arc::new(tokens),
+        retry,
+        time_scale: TIME_SCALE,
+        cloud: Some("global".into()),
+    })
 }

@@ -1,10 +1,11 @@
 //! `m365-preserve doctor`: is this credential enough for each source?
 
-use super::connect::{http_client, token_provider};
+use super::connect::token_provider;
 use super::print_json;
 use crate::cli::DoctorArgs;
 use anyhow::{Context, Result};
-use m365_preserve::sources::CATALOGUE;
+use m365_preserve_collect::graph::http_client;
+use m365_preserve_sources::Source;
 use serde_json::{json, Value};
 use std::process::ExitCode;
 
@@ -16,16 +17,16 @@ pub fn run(args: DoctorArgs) -> Result<ExitCode> {
         tokens.token(&graph).await.context("cannot get a token")?;
         let claims = tokens.identity().unwrap_or(Value::Null);
         let granted = granted(&claims);
-        let rows: Vec<Value> = CATALOGUE
-            .iter()
-            .map(|s| {
+        let rows: Vec<Value> = Source::collected()
+            .map(|source| {
+                let s = source.info();
                 let missing: Vec<String> = s
                     .needs
                     .iter()
                     .filter(|r| !r.any_of.iter().any(|p| granted.iter().any(|g| g == p)))
                     .map(|r| r.any_of.join(" or "))
                     .collect();
-                json!({"source": s.name, "ok": missing.is_empty(), "missing": missing, "licence": s.licence})
+                json!({"source": source, "ok": missing.is_empty(), "missing": missing, "licence": s.licence})
             })
             .collect();
         let ok = rows.iter().filter(|r| r["ok"] == true).count();

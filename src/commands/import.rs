@@ -2,29 +2,31 @@
 //! a private work folder, then sealed like a collection.
 
 use super::print_json;
-use super::private_dir;
-use super::seal::{exit_code, print_outcome, recipients_and_key, seal_plan, Sealing};
+use super::seal::{exit_code, print_outcome, Keys};
 use crate::cli::ImportArgs;
 use crate::logging::LogCapture;
+use crate::progress::ByteProgress;
 use anyhow::{Context, Result};
 use chrono::Utc;
-use m365_preserve::evidence::SourceStatus;
-use m365_preserve::import::{import_into, ImportReport};
-use m365_preserve::package::seal::{package_base, plan_content, Sealed};
+use m365_preserve_import::{import_into, ImportReport};
+use m365_preserve_package::content::plan_content;
+use m365_preserve_package::evidence::SourceStatus;
+use m365_preserve_package::seal::{seal, Provenance, Sealed};
+use m365_preserve_package::workdir::WorkDir;
 use serde_json::json;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub fn run(args: ImportArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
     let started = Utc::now();
-    let (recipients, key) = recipients_and_key(&args.recipients, &args.sealing)?;
+    let keys = Keys::from_flags(&args.recipients, &args.sealing)?;
     std::fs::create_dir_all(&args.case.out)
         .with_context(|| format!("cannot create {}", args.case.out.display()))?;
-    let workdir = args
+    let dir = args
         .case
         .out
-        .join(format!(".work-{}", package_base(&args.case.case, started)));
-    private_dir(&workdir)?;
+        .join(WorkDir::name_for(&args.case.case, started));
+    let workdir = WorkDir::create(&dir)
+        .with_context(|| format!("cannot create the work folder {}", dir.display()))?;
     // Whatever happens next, the work folder (plaintext copies) goes away.
     let _cleanup = RemoveOnDrop(workdir.clone());
 
@@ -32,22 +34,16 @@ pub fn run(args: ImportArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> 
     let report =
         import_into(&workdir, &args.files, &opts).context("import failed; nothing was sealed")?;
 
-    let sealed = seal_plan(
-        plan_content(&workdir)?,
-        Sealing {
-            case: &args.case,
-            sealing: &args.sealing,
-            recipients: &recipients,
-            key: &key,
-            started,
-            tenant_id: None,
-            cloud: None,
-            operator: None,
-        },
-        quiet,
-        log,
-    )
-    .context("sealing failed; no package was left behind")?;
+    let progress = ByteProgress::new("sealing", quiet);
+    let snapshot = || log.snapshot();
+    let sealer = keys.sealer(&args.case, &args.sealing, &snapshot, &progress);
+    let prov = Provenance {
+        started: Some(started),
+        ..Provenance::default()
+    };
+    let sealed = plan_content(workdir.root())
+        .and_then(|plan| seal(plan, &sealer, &prov))
+        .context("sealing failed; no package was left behind")?;
     if args.json {
         print_report_json(&sealed, &report)?;
     } else {
@@ -57,12 +53,15 @@ pub fn run(args: ImportArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> 
     Ok(exit_code(&sealed))
 }
 
-struct RemoveOnDrop(PathBuf);
+struct RemoveOnDrop(WorkDir);
 
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
-        if let Err(e) = std::fs::remove_dir_all(&self.0) {
-            tracing::warn!("cannot remove the work folder {}: {e}", self.0.display());
+        if let Err(e) = std::fs::remove_dir_all(self.0.root()) {
+            tracing::warn!(
+                "cannot remove the work folder {}: {e}",
+                self.0.root().display()
+            );
         }
     }
 }

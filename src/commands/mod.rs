@@ -16,7 +16,7 @@ use crate::cli::{Cli, Command, CustodyCommand, IdentityArgs};
 use crate::logging::LogCapture;
 use age::secrecy::SecretString;
 use anyhow::{bail, Context, Result};
-use m365_preserve::package::crypto::Identities;
+use m365_preserve_package::crypto::Identities;
 use std::process::ExitCode;
 
 pub const EXIT_FAILURE: u8 = 1;
@@ -79,18 +79,6 @@ pub fn identities(args: &IdentityArgs) -> Result<Option<Identities>> {
         )?)));
     }
     Ok(None)
-}
-
-/// Creates a work folder only its owner can enter (it holds plaintext evidence).
-pub fn private_dir(path: &std::path::Path) -> Result<()> {
-    let mut b = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(path)
-        .with_context(|| format!("cannot create the work folder {}", path.display()))
 }
 
 /// Prints a JSON document on stdout.

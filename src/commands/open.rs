@@ -3,8 +3,8 @@
 use super::{identities, print_json};
 use crate::cli::OpenArgs;
 use anyhow::{bail, Result};
-use m365_preserve::package::open::open;
-use m365_preserve::package::paths::PackagePaths;
+use m365_preserve_package::open::open;
+use m365_preserve_package::paths::PackagePaths;
 use std::process::ExitCode;
 
 pub fn run(args: OpenArgs) -> Result<ExitCode> {

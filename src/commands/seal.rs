@@ -1,47 +1,41 @@
-//! `m365-preserve seal`: seal a folder of evidence.
+//! `m365-preserve seal`: seal a folder of evidence. Also what every sealing
+//! command shares: recipients and key from the flags, the sealer, the summary.
 
 use super::{print_json, read_passphrase, EXIT_INCOMPLETE};
 use crate::cli::{CaseArgs, RecipientArgs, SealArgs, SealingArgs};
 use crate::logging::LogCapture;
 use crate::progress::ByteProgress;
 use anyhow::{Context, Result};
-use chrono::{DateTime, Utc};
-use m365_preserve::package::acquisition::redact_args;
-use m365_preserve::package::crypto::Recipients;
-use m365_preserve::package::seal::{plan_content, seal, ContentPlan, SealInput, Sealed};
-use m365_preserve::package::signing::SigningKey;
-use m365_preserve::package::zipwrite::ZipOptions;
-use m365_preserve::package::PackageError;
+use chrono::Utc;
+use m365_preserve_package::acquisition::redact_args;
+use m365_preserve_package::content::plan_content;
+use m365_preserve_package::crypto::Recipients;
+use m365_preserve_package::evidence::SourceStatus;
+use m365_preserve_package::seal::{seal, Completeness, Provenance, Sealed, Sealer};
+use m365_preserve_package::signing::SigningKey;
+use m365_preserve_package::zipwrite::ZipOptions;
 use serde_json::json;
 use std::process::ExitCode;
 
 pub fn run(args: SealArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
     let started = Utc::now();
-    let (recipients, key) = recipients_and_key(&args.recipients, &args.sealing)?;
+    let keys = Keys::from_flags(&args.recipients, &args.sealing)?;
     let plan = plan_content(&args.evidence)?;
-    let total: u64 = plan.files.iter().map(|f| f.size).sum();
+    let total = plan.bytes();
     tracing::info!(
         "sealing {} files ({total} bytes) from {} for case {}",
         plan.files.len(),
         args.evidence.display(),
         args.case.case
     );
-    let sealed = seal_plan(
-        plan,
-        Sealing {
-            case: &args.case,
-            sealing: &args.sealing,
-            recipients: &recipients,
-            key: &key,
-            started,
-            tenant_id: None,
-            cloud: None,
-            operator: None,
-        },
-        quiet,
-        log,
-    )
-    .context("sealing failed; no package was left behind")?;
+    let progress = ByteProgress::new("sealing", quiet);
+    let snapshot = || log.snapshot();
+    let sealer = keys.sealer(&args.case, &args.sealing, &snapshot, &progress);
+    let prov = Provenance {
+        started: Some(started),
+        ..Provenance::default()
+    };
+    let sealed = seal(plan, &sealer, &prov).context("sealing failed; no package was left behind")?;
     let secs = (Utc::now() - started).num_milliseconds().max(1) as f64 / 1000.0;
     tracing::info!(
         "sealed in {secs:.1} s ({:.0} MB/s)",
@@ -53,76 +47,61 @@ pub fn run(args: SealArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
 
 /// 0 when every source is complete, 3 when the package has gaps.
 pub fn exit_code(sealed: &Sealed) -> ExitCode {
-    if sealed.seal.completeness == "complete" {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_INCOMPLETE)
+    match sealed.seal.completeness {
+        Completeness::Complete => ExitCode::SUCCESS,
+        Completeness::Incomplete => ExitCode::from(EXIT_INCOMPLETE),
     }
 }
 
-/// What a command seals with, besides the content.
-pub struct Sealing<'a> {
-    pub case: &'a CaseArgs,
-    pub sealing: &'a SealingArgs,
-    pub recipients: &'a Recipients,
-    pub key: &'a SigningKey,
-    pub started: DateTime<Utc>,
-    pub tenant_id: Option<&'a str>,
-    pub cloud: Option<&'a str>,
-    pub operator: Option<serde_json::Value>,
-}
-
-/// Seals `plan`, with a progress bar (or log lines) on stderr.
-pub fn seal_plan(
-    plan: ContentPlan,
-    s: Sealing<'_>,
-    quiet: bool,
-    log: &LogCapture,
-) -> Result<Sealed, PackageError> {
-    let total: u64 = plan.files.iter().map(|f| f.size).sum();
-    let progress = ByteProgress::new("sealing", total, quiet);
-    let snapshot = || log.snapshot();
-    let report = |n: u64| progress.inc(n);
-    let sealed = seal(SealInput {
-        content: plan,
-        case_id: &s.case.case,
-        examiner: &s.case.examiner,
-        note: s.case.note.as_deref(),
-        tenant_id: s.tenant_id,
-        cloud: s.cloud,
-        operator: s.operator,
-        command_line: redact_args(std::env::args()),
-        started: s.started,
-        out_dir: &s.case.out,
-        recipients: s.recipients,
-        signing_key: s.key,
-        zip: zip_options(s.sealing),
-        log: &snapshot,
-        progress: &report,
-    })?;
-    progress.finish();
-    Ok(sealed)
-}
-
 /// Who can open the package, and the key that signs it.
-pub fn recipients_and_key(
-    r: &RecipientArgs,
-    sealing: &SealingArgs,
-) -> Result<(Recipients, SigningKey)> {
-    let recipients = if r.passphrase || r.passphrase_env.is_some() {
-        Recipients::passphrase(read_passphrase(r.passphrase_env.as_deref(), true)?)?
-    } else {
-        Recipients::from_keys(&r.recipients, &r.recipients_files)?
-    };
-    let key = match &sealing.signing_key {
-        Some(path) => SigningKey::load(path)?,
-        None => SigningKey::generate(),
-    };
-    Ok((recipients, key))
+pub struct Keys {
+    pub recipients: Recipients,
+    pub signing_key: SigningKey,
+}
+
+impl Keys {
+    pub fn from_flags(r: &RecipientArgs, sealing: &SealingArgs) -> Result<Self> {
+        let recipients = if r.passphrase || r.passphrase_env.is_some() {
+            Recipients::passphrase(read_passphrase(r.passphrase_env.as_deref(), true)?)?
+        } else {
+            Recipients::from_keys(&r.recipients, &r.recipients_files)?
+        };
+        let signing_key = match &sealing.signing_key {
+            Some(path) => SigningKey::load(path)?,
+            None => SigningKey::generate(),
+        };
+        Ok(Self {
+            recipients,
+            signing_key,
+        })
+    }
+
+    /// The sealer of this command: the case flags, these keys, the run's log
+    /// and a progress display.
+    pub fn sealer<'a>(
+        &'a self,
+        case: &'a CaseArgs,
+        sealing: &SealingArgs,
+        log: &'a (dyn Fn() -> String + Sync),
+        progress: &'a ByteProgress,
+    ) -> Sealer<'a> {
+        Sealer {
+            case_id: &case.case,
+            examiner: &case.examiner,
+            note: case.note.as_deref(),
+            out_dir: &case.out,
+            recipients: &self.recipients,
+            signing_key: &self.signing_key,
+            zip: zip_options(sealing),
+            command_line: redact_args(std::env::args()),
+            log,
+            progress,
+        }
+    }
 }
 
 /// Compression settings from the flags.
-pub fn zip_options(sealing: &SealingArgs) -> ZipOptions {
+fn zip_options(sealing: &SealingArgs) -> ZipOptions {
     let mut zip = ZipOptions {
         level: sealing.level,
         ..ZipOptions::default()
@@ -145,7 +124,11 @@ pub fn print_outcome(sealed: &Sealed, as_json: bool) -> Result<()> {
     }
     println!(
         "Sealed case {}: {} files, {} bytes, {} records ({})",
-        s.case_id, s.manifest.files, s.manifest.bytes, s.manifest.records, s.completeness
+        s.case_id,
+        s.manifest.files,
+        s.manifest.bytes,
+        s.manifest.records,
+        s.completeness.as_str()
     );
     println!("  package    {}", p.ciphertext.display());
     println!("             SHA-256 {}", s.ciphertext.sha256);
@@ -155,7 +138,7 @@ pub fn print_outcome(sealed: &Sealed, as_json: bool) -> Result<()> {
     for src in s
         .sources
         .iter()
-        .filter(|x| x.status != m365_preserve::evidence::SourceStatus::Complete)
+        .filter(|x| x.status != SourceStatus::Complete)
     {
         println!(
             "  WARNING: {} is {:?}: {}",

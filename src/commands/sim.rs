@@ -2,10 +2,10 @@
 
 use crate::cli::SimArgs;
 use anyhow::{Context, Result};
-use m365_preserve::sim::faults::FaultConfig;
-use m365_preserve::sim::scenario;
-use m365_preserve::sim::server::{self, FixtureSource, SimConfig};
-use m365_preserve::sim::shared::RecordSource;
+use m365_preserve_sim::faults::FaultConfig;
+use m365_preserve_sim::scenario;
+use m365_preserve_sim::server::{self, FixtureSource, SimConfig};
+use m365_preserve_sim::shared::RecordSource;
 use std::process::ExitCode;
 
 pub fn run(args: SimArgs) -> Result<ExitCode> {

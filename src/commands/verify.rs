@@ -3,8 +3,8 @@
 use super::{identities, print_json};
 use crate::cli::VerifyArgs;
 use anyhow::Result;
-use m365_preserve::package::paths::PackagePaths;
-use m365_preserve::package::verify::{verify, EntrySink, HashOnly, Inside, VerifyReport};
+use m365_preserve_package::paths::PackagePaths;
+use m365_preserve_package::verify::{verify, EntrySink, HashOnly, Inside, VerifyReport};
 use std::process::ExitCode;
 
 pub fn run(args: VerifyArgs) -> Result<ExitCode> {
@@ -37,7 +37,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
 pub fn print_report(report: &VerifyReport, with_identity: bool) {
     println!("Package  {}", report.package);
     if let (Some(case), Some(c)) = (&report.case_id, &report.completeness) {
-        println!("Case     {case} (evidence {c})");
+        println!("Case     {case} (evidence {})", c.as_str());
     }
     for c in &report.checks {
         println!(

@@ -1,0 +1,125 @@
+//! Certificate credentials: a signed JWT client assertion (graph-api.md §8.2).
+//! Current Entra guidance is PS256 with `x5t#S256`; older deployments expect
+//! RS256 with `x5t` (SHA-1), selectable by flag.
+
+use super::AuthError;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rsa::pkcs1::DecodeRsaPrivateKey;
+use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
+use rsa::signature::{RandomizedSigner, SignatureEncoding, Signer};
+use rsa::{RsaPrivateKey, RsaPublicKey};
+use serde_json::json;
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use x509_cert::der::{DecodePem, Encode};
+
+/// Which assertion format to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum AssertionAlg {
+    /// RSASSA-PSS SHA-256, header `x5t#S256` (current Microsoft guidance).
+    Ps256,
+    /// RSASSA-PKCS1-v1_5 SHA-256, header `x5t` (SHA-1 thumbprint; older form).
+    Rs256,
+}
+
+/// A certificate and its private key.
+pub struct CertificateCredential {
+    cert_der: Vec<u8>,
+    key: RsaPrivateKey,
+    alg: AssertionAlg,
+}
+
+impl std::fmt::Debug for CertificateCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "CertificateCredential({}, key redacted)",
+            self.thumbprint_sha1_hex()
+        )
+    }
+}
+
+impl CertificateCredential {
+    /// Loads a PEM certificate and its unencrypted PEM RSA key (PKCS#8 or PKCS#1).
+    pub fn load(cert_pem: &Path, key_pem: &Path, alg: AssertionAlg) -> Result<Self, AuthError> {
+        let bad =
+            |path: &Path, why: String| AuthError::Credential(format!("{}: {why}", path.display()));
+        let cert_text =
+            std::fs::read_to_string(cert_pem).map_err(|e| bad(cert_pem, e.to_string()))?;
+        let cert = x509_cert::Certificate::from_pem(cert_text.as_bytes())
+            .map_err(|e| bad(cert_pem, format!("not a PEM X.509 certificate ({e})")))?;
+        let cert_der = cert.to_der().map_err(|e| bad(cert_pem, e.to_string()))?;
+        let key_text = std::fs::read_to_string(key_pem).map_err(|e| bad(key_pem, e.to_string()))?;
+        if key_text.contains("ENCRYPTED") {
+            return Err(bad(
+                key_pem,
+                "the private key is encrypted; give an unencrypted PEM key".into(),
+            ));
+        }
+        let key = RsaPrivateKey::from_pkcs8_pem(&key_text)
+            .or_else(|_| RsaPrivateKey::from_pkcs1_pem(&key_text))
+            .map_err(|_| {
+                bad(
+                    key_pem,
+                    "not a PEM RSA private key (PKCS#8 or PKCS#1)".into(),
+                )
+            })?;
+        let spki = cert
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()
+            .map_err(|e| bad(cert_pem, e.to_string()))?;
+        let cert_key = RsaPublicKey::from_public_key_der(&spki)
+            .map_err(|_| bad(cert_pem, "the certificate's key is not RSA".into()))?;
+        if cert_key != key.to_public_key() {
+            return Err(bad(
+                key_pem,
+                "this private key does not belong to the certificate".into(),
+            ));
+        }
+        Ok(Self { cert_der, key, alg })
+    }
+
+    /// Uppercase hex SHA-1 thumbprint, as the Entra portal shows it.
+    pub fn thumbprint_sha1_hex(&self) -> String {
+        hex::encode_upper(Sha1::digest(&self.cert_der))
+    }
+
+    /// A fresh assertion for `client_id` at the token endpoint `audience`.
+    pub fn assertion(&self, client_id: &str, audience: &str, now: i64) -> String {
+        let header = match self.alg {
+            AssertionAlg::Ps256 => {
+                json!({"alg": "PS256", "typ": "JWT", "x5t#S256": URL_SAFE_NO_PAD.encode(Sha256::digest(&self.cert_der))})
+            }
+            AssertionAlg::Rs256 => {
+                json!({"alg": "RS256", "typ": "JWT", "x5t": URL_SAFE_NO_PAD.encode(Sha1::digest(&self.cert_der))})
+            }
+        };
+        let claims = json!({
+            "aud": audience,
+            "iss": client_id,
+            "sub": client_id,
+            "jti": uuid::Uuid::new_v4().to_string(),
+            "nbf": now,
+            "iat": now,
+            "exp": now + 300,
+        });
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let sig = match self.alg {
+            AssertionAlg::Ps256 => rsa::pss::BlindedSigningKey::<Sha256>::new(self.key.clone())
+                .sign_with_rng(&mut rand::rngs::OsRng, signing_input.as_bytes())
+                .to_vec(),
+            AssertionAlg::Rs256 => rsa::pkcs1v15::SigningKey::<Sha256>::new(self.key.clone())
+                .sign(signing_input.as_bytes())
+                .to_vec(),
+        };
+        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig))
+    }
+}

@@ -1,0 +1,77 @@
+//! What every source of one collection shares: the client, the work folder,
+//! the journal, the concurrency gate and whoever watches progress.
+
+use crate::graph::{graph_url, Api, GraphError, ReadOnlyClient, Request};
+use crate::journal::{Finished, Journal, JournalError};
+use m365_preserve_package::evidence::SourceSummary;
+use m365_preserve_package::workdir::WorkDir;
+use m365_preserve_sources::{Query, Source};
+use tokio::sync::Semaphore;
+use url::Url;
+
+/// Hears what the collection does, for progress display.
+pub trait Observer: Send + Sync {
+    /// A source starts with this many queries.
+    fn started(&self, source: Source, queries: usize);
+    /// A page (or a finished query replayed from the journal) added records.
+    fn records(&self, source: Source, pages: u64, records: u64);
+    fn finished(&self, summary: &SourceSummary);
+}
+
+/// What every source of one collection shares.
+pub struct Collector<'a> {
+    pub client: &'a ReadOnlyClient,
+    pub graph: Url,
+    pub workdir: WorkDir,
+    pub journal: Journal,
+    /// At most this many queries in flight (`--concurrency`).
+    pub gate: Semaphore,
+    pub observer: &'a dyn Observer,
+    /// Simulated seconds per real second (only the simulator runs faster).
+    pub time_scale: f64,
+}
+
+/// How one query ended.
+pub(crate) type QueryOutcome = Result<Finished, QueryProblem>;
+
+/// Why a query's records are missing.
+#[derive(Debug, Clone)]
+pub(crate) struct QueryProblem {
+    /// A reason outside the tool (licence, permission, mailbox, API absent).
+    pub unavailable: bool,
+    pub message: String,
+}
+
+impl QueryProblem {
+    pub fn from_graph(what: &str, e: &GraphError) -> Self {
+        Self {
+            unavailable: e.is_unavailable() || matches!(e, GraphError::UnsupportedQuery { .. }),
+            message: format!("{what}: {e}"),
+        }
+    }
+
+    /// The work folder could not be written.
+    pub fn disk(e: JournalError) -> Self {
+        Self {
+            unavailable: false,
+            message: format!("work folder: {e}"),
+        }
+    }
+}
+
+impl Collector<'_> {
+    /// The Graph request of `q` (at `path`: the query's own or its fallback).
+    pub(crate) fn request(&self, path: &str, q: &Query, source: Source) -> Request {
+        let mut r = Request::new(Api::Graph, graph_url(&self.graph, path), q.budget, source)
+            .permission(q.permission);
+        if q.unknown_enums {
+            r = r.unknown_enums();
+        }
+        r
+    }
+
+    /// Waits `real` seconds of service time (shorter on a faster simulator clock).
+    pub(crate) fn sleep_for(&self, real: std::time::Duration) -> tokio::time::Sleep {
+        tokio::time::sleep(real.div_f64(self.time_scale.max(1e-9)))
+    }
+}

@@ -1,0 +1,477 @@
+//! [`ReadOnlyClient`]: the only way the tool talks to Microsoft's APIs. Its
+//! sending function is private and takes a [`Verb`] that has exactly two values:
+//! GET, and creating a Purview audit-log query. No other request can be built.
+
+use super::pacer::Pacer;
+use m365_preserve_sources::{Budget, Source};
+use super::error::{classify, GraphError, Verdict};
+use super::raw::{RawMeta, RawSink};
+use crate::auth::TokenProvider;
+use crate::retry::{parse_retry_after, RetryPolicy};
+use age::secrecy::ExposeSecret;
+use bytes::Bytes;
+use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use url::Url;
+
+/// Which service a request goes to (and so which token audience it needs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    Graph,
+    Management,
+}
+
+/// What a request is for; it names the request's raw-capture folder
+/// (`raw/<folder>/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capture {
+    /// Collecting a source.
+    Source(Source),
+    /// Resolving the target users.
+    Targets,
+    /// Probing the tenant's licence (and so its log retention).
+    LicenceProbe,
+    /// Finding the apps linked to the targets (`--sp-scope linked`).
+    LinkedApps,
+}
+
+impl Capture {
+    /// The raw-capture folder's name.
+    pub fn folder(self) -> &'static str {
+        match self {
+            Capture::Source(s) => s.as_str(),
+            Capture::Targets => "targets",
+            Capture::LicenceProbe => "licence-probe",
+            Capture::LinkedApps => "sp-scope",
+        }
+    }
+}
+
+impl From<Source> for Capture {
+    fn from(s: Source) -> Self {
+        Capture::Source(s)
+    }
+}
+
+/// A GET request, as the collector describes it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub url: Url,
+    pub budget: Budget,
+    pub api: Api,
+    /// What the response is for (raw capture folder, logs).
+    pub capture: Capture,
+    /// Send `Prefer: include-unknown-enum-members` (audit logs, so new enum
+    /// members arrive as themselves rather than `unknownFutureValue`).
+    pub unknown_enums: bool,
+    /// Headers resent on every page (Graph does not carry them into nextLinks).
+    pub headers: Vec<(String, String)>,
+    /// The permission this call needs, named in errors when the service does not.
+    pub permission: Option<&'static str>,
+    /// Parse the body as JSON, retrying truncated bodies; false for MIME.
+    pub json: bool,
+}
+
+impl Request {
+    pub fn new(api: Api, url: Url, budget: Budget, capture: impl Into<Capture>) -> Self {
+        Self {
+            url,
+            budget,
+            api,
+            capture: capture.into(),
+            unknown_enums: false,
+            headers: Vec::new(),
+            permission: None,
+            json: true,
+        }
+    }
+
+    pub fn unknown_enums(mut self) -> Self {
+        self.unknown_enums = true;
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn permission(mut self, p: &'static str) -> Self {
+        self.permission = Some(p);
+        self
+    }
+
+    pub fn not_json(mut self) -> Self {
+        self.json = false;
+        self
+    }
+}
+
+/// A successful response.
+#[derive(Debug)]
+pub struct Fetched {
+    pub url: String,
+    pub status: u16,
+    pub body: Bytes,
+    pub json: Option<Value>,
+    /// Management Activity API paging header.
+    pub next_page_uri: Option<String>,
+    pub request_id: Option<String>,
+    /// Where the raw body was kept, relative to the work folder.
+    pub raw_path: Option<String>,
+    pub attempts: u32,
+}
+
+/// One page of a collection.
+#[derive(Debug)]
+pub struct Page {
+    pub records: Vec<Value>,
+    pub url: String,
+    pub request_id: Option<String>,
+    pub raw_path: Option<String>,
+    pub attempts: u32,
+}
+
+/// The two requests this client can make.
+enum Verb<'a> {
+    Get,
+    CreateAuditQuery(&'a Value),
+}
+
+impl Verb<'_> {
+    fn name(&self) -> &'static str {
+        match self {
+            Verb::Get => "GET",
+            Verb::CreateAuditQuery(_) => "POST",
+        }
+    }
+}
+
+/// Read-only access to Graph and the Management Activity API.
+pub struct ReadOnlyClient {
+    http: reqwest::Client,
+    tokens: Arc<TokenProvider>,
+    pacer: Arc<Pacer>,
+    retry: RetryPolicy,
+    raw: Option<Arc<RawSink>>,
+    requests: AtomicU64,
+    retries: AtomicU64,
+    throttled: AtomicU64,
+}
+
+impl ReadOnlyClient {
+    pub fn new(
+        http: reqwest::Client,
+        tokens: Arc<TokenProvider>,
+        pacer: Arc<Pacer>,
+        retry: RetryPolicy,
+        raw: Option<Arc<RawSink>>,
+    ) -> Self {
+        Self {
+            http,
+            tokens,
+            pacer,
+            retry,
+            raw,
+            requests: AtomicU64::new(0),
+            retries: AtomicU64::new(0),
+            throttled: AtomicU64::new(0),
+        }
+    }
+
+    pub fn tokens(&self) -> &TokenProvider {
+        &self.tokens
+    }
+
+    /// (requests sent, retries, 429s seen) so far.
+    pub fn counters(&self) -> (u64, u64, u64) {
+        (
+            self.requests.load(Ordering::Relaxed),
+            self.retries.load(Ordering::Relaxed),
+            self.throttled.load(Ordering::Relaxed),
+        )
+    }
+
+    /// GET one URL, with pacing, retries and raw capture.
+    pub async fn get(&self, req: &Request) -> Result<Fetched, GraphError> {
+        self.send(req, Verb::Get).await
+    }
+
+    /// `POST /security/auditLog/queries`: creates a Purview audit-log search. It
+    /// changes no tenant configuration; it is the only non-GET the tool sends.
+    pub async fn create_audit_query(
+        &self,
+        req: &Request,
+        body: &Value,
+    ) -> Result<Fetched, GraphError> {
+        self.send(req, Verb::CreateAuditQuery(body)).await
+    }
+
+    /// Follows a collection from `first` through every `@odata.nextLink` (or
+    /// `NextPageUri` header), verbatim.
+    pub fn pages(&self, first: Request) -> Pager<'_> {
+        Pager {
+            client: self,
+            next: Some(first),
+        }
+    }
+
+    fn resource(&self, api: Api) -> Result<String, GraphError> {
+        let e = self.tokens.endpoints();
+        match api {
+            Api::Graph => Ok(e.graph_resource.clone()),
+            Api::Management => {
+                e.manage_resource
+                    .clone()
+                    .ok_or_else(|| GraphError::UnsupportedQuery {
+                        code: "NoManagementApi".into(),
+                        message: format!(
+                        "the Office 365 Management Activity API is not available in the {:?} cloud",
+                        e.cloud
+                    ),
+                    })
+            }
+        }
+    }
+
+    async fn send(&self, req: &Request, verb: Verb<'_>) -> Result<Fetched, GraphError> {
+        let resource = self.resource(req.api)?;
+        let mut attempt = 0u32;
+        let mut reauthenticated = false;
+        let mut licence_refusals = 0;
+        loop {
+            attempt += 1;
+            if attempt > 1 {
+                self.retries.fetch_add(1, Ordering::Relaxed);
+            }
+            let admission = self.pacer.admit(req.budget).await;
+            let token = self.tokens.token(&resource).await?;
+            let client_request_id = uuid::Uuid::new_v4().to_string();
+            let mut rb = match verb {
+                Verb::Get => self.http.get(req.url.clone()),
+                Verb::CreateAuditQuery(body) => self.http.post(req.url.clone()).json(body),
+            };
+            rb = rb
+                .bearer_auth(token.expose_secret())
+                .header("client-request-id", &client_request_id)
+                .header("return-client-request-id", "true");
+            if req.unknown_enums {
+                rb = rb.header("Prefer", "include-unknown-enum-members");
+            }
+            for (k, v) in &req.headers {
+                rb = rb.header(k.as_str(), v.as_str());
+            }
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            let sent = rb.send().await;
+            let (retry_after, why, throttled) = match sent {
+                Err(e) => (None, format!("request failed: {}", without_url(e)), false),
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let header = |name: &str| {
+                        resp.headers()
+                            .get(name)
+                            .and_then(|v| v.to_str().ok())
+                            .map(String::from)
+                    };
+                    let mut meta = RawMeta {
+                        method: verb.name(),
+                        url: req.url.to_string(),
+                        attempt,
+                        status,
+                        received_at: m365_preserve_package::timefmt::now_rfc3339(),
+                        date: header("date"),
+                        request_id: header("request-id"),
+                        client_request_id: client_request_id.clone(),
+                        content_type: header("content-type"),
+                        retry_after: header("retry-after"),
+                        size: 0,
+                        sha256: String::new(),
+                        incomplete: None,
+                    };
+                    let next_page_uri = header("nextpageuri");
+                    let retry_after = meta
+                        .retry_after
+                        .as_deref()
+                        .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
+                    let body = match resp.bytes().await {
+                        Ok(b) => b,
+                        Err(e) => {
+                            meta.incomplete = Some(without_url(e));
+                            self.keep_raw(req, meta, b"");
+                            drop(admission);
+                            self.pause(attempt, None, req, "the response body was cut off", false)
+                                .await?;
+                            continue;
+                        }
+                    };
+                    let request_id = meta.request_id.clone();
+                    let raw_path = self.keep_raw(req, meta, &body);
+                    match classify(status, &body, req.permission) {
+                        Verdict::Ok => {
+                            let json = if req.json {
+                                match serde_json::from_slice::<Value>(&body) {
+                                    Ok(v) => Some(v),
+                                    Err(e) => {
+                                        drop(admission);
+                                        self.pause(attempt, None, req, &format!("the response is not complete JSON ({e}): truncated?"), false).await?;
+                                        continue;
+                                    }
+                                }
+                            } else {
+                                None
+                            };
+                            return Ok(Fetched {
+                                url: req.url.to_string(),
+                                status,
+                                body,
+                                json,
+                                next_page_uri,
+                                request_id,
+                                raw_path,
+                                attempts: attempt,
+                            });
+                        }
+                        Verdict::Retry { throttled, why } => (retry_after, why, throttled),
+                        Verdict::MaybeLicence => {
+                            licence_refusals += 1;
+                            if licence_refusals >= 3 {
+                                let (code, message) = super::error::error_parts(&body);
+                                return Err(GraphError::LicenceRequired { code, message });
+                            }
+                            (
+                                None,
+                                "licence refusal (Graph sometimes returns it on licensed tenants)"
+                                    .into(),
+                                false,
+                            )
+                        }
+                        Verdict::Reauthenticate => {
+                            let (code, message) = super::error::error_parts(&body);
+                            if reauthenticated {
+                                return Err(GraphError::Unauthorized { code, message });
+                            }
+                            reauthenticated = true;
+                            self.tokens.invalidate(&resource).await;
+                            tracing::debug!(
+                                "{}: token rejected (401 {code}); getting a new one",
+                                req.capture.folder()
+                            );
+                            continue;
+                        }
+                        Verdict::Fail(e) => return Err(e),
+                    }
+                }
+            };
+            drop(admission);
+            if throttled {
+                self.throttled.fetch_add(1, Ordering::Relaxed);
+                self.pacer.throttled(req.budget, retry_after).await;
+            }
+            self.pause(attempt, retry_after, req, &why, throttled)
+                .await?;
+        }
+    }
+
+    /// Waits before the next attempt, or gives up after the last one.
+    async fn pause(
+        &self,
+        attempt: u32,
+        retry_after: Option<std::time::Duration>,
+        req: &Request,
+        why: &str,
+        throttled: bool,
+    ) -> Result<(), GraphError> {
+        if attempt >= self.retry.max_attempts {
+            let message = format!("{}: {why}", req.url);
+            return Err(if throttled {
+                GraphError::Throttled {
+                    attempts: attempt,
+                    message,
+                }
+            } else {
+                GraphError::Transient {
+                    attempts: attempt,
+                    message,
+                }
+            });
+        }
+        tracing::debug!("{}: {why}; retrying", req.capture.folder());
+        tokio::time::sleep(self.retry.wait(attempt, retry_after)).await;
+        Ok(())
+    }
+
+    fn keep_raw(&self, req: &Request, meta: RawMeta, body: &[u8]) -> Option<String> {
+        let sink = self.raw.as_ref()?;
+        match sink.store(req.capture.folder(), meta, body) {
+            Ok(path) => Some(path),
+            Err(e) => {
+                tracing::error!("cannot keep the raw response of {}: {e}", req.url);
+                None
+            }
+        }
+    }
+}
+
+/// reqwest errors print the URL; the message alone is enough (the URL is logged once).
+fn without_url(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        msg.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    msg
+}
+
+/// Pages of one collection.
+pub struct Pager<'a> {
+    client: &'a ReadOnlyClient,
+    next: Option<Request>,
+}
+
+impl Pager<'_> {
+    /// The next page, or `None` after the last.
+    pub async fn next_page(&mut self) -> Result<Option<Page>, GraphError> {
+        let Some(req) = self.next.take() else {
+            return Ok(None);
+        };
+        let fetched = self.client.get(&req).await?;
+        let invalid = |message: String| GraphError::InvalidResponse {
+            url: req.url.to_string(),
+            message,
+        };
+        let (records, next_link) = match fetched.json {
+            Some(Value::Object(mut map)) => {
+                let next = map
+                    .remove("@odata.nextLink")
+                    .and_then(|v| v.as_str().map(String::from));
+                match map.remove("value") {
+                    Some(Value::Array(items)) => (items, next),
+                    _ => return Err(invalid("a collection without a \"value\" array".into())),
+                }
+            }
+            Some(Value::Array(items)) => (items, None),
+            _ => return Err(invalid("not a JSON collection".into())),
+        };
+        if let Some(link) = next_link.or(fetched.next_page_uri.clone()) {
+            let url = Url::parse(&link)
+                .map_err(|e| invalid(format!("next page link {link:?} is not a URL: {e}")))?;
+            // Never send the token to a host the first request did not go to.
+            if url.origin() != req.url.origin() {
+                return Err(invalid(format!(
+                    "next page link points to another host: {link}"
+                )));
+            }
+            self.next = Some(Request { url, ..req.clone() });
+        }
+        Ok(Some(Page {
+            records,
+            url: fetched.url,
+            request_id: fetched.request_id,
+            raw_path: fetched.raw_path,
+            attempts: fetched.attempts,
+        }))
+    }
+}

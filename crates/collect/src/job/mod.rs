@@ -1,0 +1,492 @@
+//! The whole collect job, as `collect` and `demo` run it: the work folder (new,
+//! or an interrupted run's), the targets, the windows, every source (Purview
+//! first), messages, the privileged-account warning, attachments, imports, the
+//! custody events of the collection, sealing, and cleanup.
+
+mod params;
+
+pub use params::RunParams;
+
+use crate::auth::TokenProvider;
+use crate::collector::{Collector, Observer};
+use crate::graph::{GraphError, Pacer, RawSink, ReadOnlyClient};
+use crate::journal::Journal;
+use crate::retry::RetryPolicy;
+use crate::{linked_apps, messages, resolve_target, CollectError};
+use futures_util::future::join_all;
+use m365_preserve_import::{import_into, ImportError, ImportOptions};
+use m365_preserve_package::content::plan_content;
+use m365_preserve_package::custody::{append_to_work_log, CustodyAction, CustodyEvent};
+use m365_preserve_package::evidence::{write_summary, SourceSummary};
+use m365_preserve_package::seal::{seal, Provenance, Sealed, Sealer};
+use m365_preserve_package::workdir::WorkDir;
+use m365_preserve_package::PackageError;
+use m365_preserve_sources::{AuditApi, Linked, Plan, PlanInput, Source, SpScope, Target};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Queries in flight at once unless `--concurrency` says otherwise.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+
+/// What to collect.
+#[derive(Debug, Clone)]
+pub struct Collection {
+    /// The compromised users (UPNs).
+    pub users: Vec<String>,
+    /// The sources; empty: every collected source.
+    pub sources: Vec<Source>,
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Messages to keep as `.eml`.
+    pub message_ids: Vec<String>,
+    pub sp_scope: SpScope,
+    pub audit_api: AuditApi,
+    /// Queries in flight at once (1: one source after another).
+    pub concurrency: usize,
+    /// Files added byte for byte.
+    pub attach: Vec<PathBuf>,
+    /// Exports imported into the same package.
+    pub imports: Vec<PathBuf>,
+    pub import_options: ImportOptions,
+    /// The work folder of an interrupted run to continue.
+    pub resume: Option<PathBuf>,
+    pub keep_workdir: bool,
+}
+
+/// How to reach the tenant.
+pub struct Connection {
+    pub http: reqwest::Client,
+    pub tokens: Arc<TokenProvider>,
+    pub retry: RetryPolicy,
+    /// Simulated seconds per real second (only the simulator runs faster).
+    pub time_scale: f64,
+    /// The cloud's name, for the acquisition record.
+    pub cloud: Option<String>,
+}
+
+/// What a collection produced.
+pub struct Collected {
+    pub sealed: Sealed,
+    pub summaries: Vec<SourceSummary>,
+    /// The work folder, when it was kept.
+    pub workdir: Option<PathBuf>,
+}
+
+/// Why a collection stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("cannot create {path}: {source}")]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0} is not the work folder of an interrupted collection (it has no {run})", run = m365_preserve_package::layout::STATE_DIR.to_string() + "/run.json")]
+    NotAWorkFolder(PathBuf),
+    #[error("{path} is damaged ({source}); start a new collection without --resume")]
+    DamagedParams {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("--resume {workdir}: that collection was for case {case} users {users:?} sources {sources:?}; run the same command again with --resume")]
+    ResumeMismatch {
+        workdir: PathBuf,
+        case: String,
+        users: Vec<String>,
+        sources: Vec<Source>,
+    },
+    #[error("--since must be before --until")]
+    EmptyWindow,
+    #[error("--sp-scope linked: cannot list the apps linked to the targets: {0}")]
+    LinkedApps(GraphError),
+    #[error("--attach {path}: {why}")]
+    Attach { path: PathBuf, why: String },
+    #[error("import failed; nothing was sealed. Fix or leave out the file and collect again (this run's work folder {workdir} can be deleted): {error}")]
+    Import { workdir: PathBuf, error: ImportError },
+    #[error("sealing failed; the work folder {workdir} is kept: {error}")]
+    Seal {
+        workdir: PathBuf,
+        error: PackageError,
+    },
+    #[error("cannot write {path}: {error}")]
+    Custody {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error(transparent)]
+    Collect(#[from] CollectError),
+}
+
+impl Collection {
+    /// Collects and seals; `sealer` says who seals, where and to whom.
+    pub async fn run(
+        &self,
+        conn: &Connection,
+        sealer: &Sealer<'_>,
+        observer: &dyn Observer,
+    ) -> Result<Collected, JobError> {
+        let now = chrono::Utc::now();
+        let sources = self.sources();
+        std::fs::create_dir_all(sealer.out_dir).map_err(|source| JobError::Create {
+            path: sealer.out_dir.to_path_buf(),
+            source,
+        })?;
+        let (workdir, prior) = self.open_workdir(sealer, now)?;
+        let client = ReadOnlyClient::new(
+            conn.http.clone(),
+            conn.tokens.clone(),
+            Arc::new(Pacer::documented(conn.time_scale)),
+            conn.retry.clone(),
+            Some(Arc::new(RawSink::new(&workdir))),
+        );
+        let base = conn.tokens.endpoints().graph.clone();
+        let mut targets: Vec<Target> = Vec::new();
+        for upn in &self.users {
+            let t = resolve_target(&client, &base, upn).await?;
+            tracing::info!("target {} ({}) = {}", t.upn, t.display_name, t.id);
+            targets.push(t);
+        }
+        let params = match prior {
+            Some(p) => p.check_resumed(sealer.case_id, &self.users, &sources, &workdir)?,
+            None => {
+                RunParams::new_run(self, sealer.case_id, sources.clone(), &client, &base, now)
+                    .await?
+                    .save(&workdir)?
+            }
+        };
+        let journal = Journal::open(&workdir).map_err(CollectError::from)?;
+        self.record_start(&workdir, &params, &journal, sealer)?;
+        let collector = Collector {
+            client: &client,
+            graph: base.clone(),
+            workdir: workdir.clone(),
+            journal,
+            gate: tokio::sync::Semaphore::new(self.concurrency.max(1)),
+            observer,
+            time_scale: conn.time_scale,
+        };
+        let mut summaries = self.collect_sources(&collector, &targets, &params).await?;
+        warn_privileged(&workdir, &mut summaries)?;
+        self.attach_files(&workdir)?;
+        self.import_files(&workdir, &mut summaries)?;
+        record_finish(&workdir, &client, &summaries, sealer.examiner)?;
+        let claims = conn.tokens.identity();
+        let provenance = Provenance {
+            started: Some(params.started),
+            tenant_id: claims
+                .as_ref()
+                .and_then(|c| c["tid"].as_str().map(String::from)),
+            cloud: conn.cloud.clone(),
+            operator: Some(
+                json!({"flow": conn.tokens.credential_kind(), "token_claims": claims}),
+            ),
+        };
+        let sealed = plan_content(workdir.root())
+            .and_then(|plan| seal(plan, sealer, &provenance))
+            .map_err(|error| JobError::Seal {
+                workdir: workdir.root().to_path_buf(),
+                error,
+            })?;
+        let kept = if self.keep_workdir {
+            tracing::info!("work folder kept: {}", workdir.root().display());
+            Some(workdir.root().to_path_buf())
+        } else {
+            std::fs::remove_dir_all(workdir.root()).map_err(|source| CollectError::WorkFolder {
+                path: workdir.root().to_path_buf(),
+                source,
+            })?;
+            None
+        };
+        Ok(Collected {
+            sealed,
+            summaries,
+            workdir: kept,
+        })
+    }
+
+    /// The sources asked for, in the order asked (default: the catalogue's).
+    fn sources(&self) -> Vec<Source> {
+        if self.sources.is_empty() {
+            return Source::collected().collect();
+        }
+        let mut v: Vec<Source> = Vec::new();
+        for s in &self.sources {
+            if !v.contains(s) {
+                v.push(*s);
+            }
+        }
+        v
+    }
+
+    /// The work folder: a new private one, or the interrupted run's (`--resume`)
+    /// with what that run was asked for.
+    fn open_workdir(
+        &self,
+        sealer: &Sealer<'_>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(WorkDir, Option<RunParams>), JobError> {
+        if let Some(dir) = &self.resume {
+            let workdir = WorkDir::at(dir);
+            let prior = RunParams::load(&workdir)?;
+            warn_unfinished_packages(sealer.out_dir);
+            return Ok((workdir, Some(prior)));
+        }
+        let dir = sealer
+            .out_dir
+            .join(WorkDir::name_for(sealer.case_id, now));
+        let workdir = WorkDir::create(&dir).map_err(|source| JobError::Create {
+            path: dir.clone(),
+            source,
+        })?;
+        Ok((workdir, None))
+    }
+
+    /// The custody events and log lines that open a run.
+    fn record_start(
+        &self,
+        workdir: &WorkDir,
+        params: &RunParams,
+        journal: &Journal,
+        sealer: &Sealer<'_>,
+    ) -> Result<(), JobError> {
+        let by = sealer.examiner;
+        let events = if self.resume.is_some() {
+            tracing::warn!(
+                "resuming the interrupted collection in {}: {} queries were finished and are kept",
+                workdir.root().display(),
+                journal.finished()
+            );
+            vec![
+                event(
+                    CustodyAction::CollectionInterrupted,
+                    by,
+                    json!({"detected_at_resume": true}),
+                ),
+                event(
+                    CustodyAction::CollectionResumed,
+                    by,
+                    json!({"queries_already_done": journal.finished()}),
+                ),
+            ]
+        } else {
+            tracing::info!(
+                "work folder {} (if this run is interrupted, run the same command again with --resume {})",
+                workdir.root().display(),
+                workdir.root().display()
+            );
+            vec![event(
+                CustodyAction::CollectionStarted,
+                by,
+                json!({"users": params.users, "sources": params.sources, "window": params.entra}),
+            )]
+        };
+        custody(workdir, events)?;
+        tracing::warn!(
+            "records older than {} are already gone from Entra; the oldest in the window expire within hours, so the oldest windows are collected first",
+            params.entra.since.format("%Y-%m-%d %H:%M UTC")
+        );
+        Ok(())
+    }
+
+    /// Every source of the plan (Purview first), then the messages.
+    async fn collect_sources(
+        &self,
+        collector: &Collector<'_>,
+        targets: &[Target],
+        params: &RunParams,
+    ) -> Result<Vec<SourceSummary>, JobError> {
+        let linked = self.linked(collector, targets, params).await?;
+        let input = PlanInput {
+            targets,
+            entra: params.entra,
+            purview: params.purview,
+            linked: linked.as_ref(),
+            message_ids: &params.message_ids,
+        };
+        // Purview first: its queries take minutes on Microsoft's side, so they
+        // are created before anything else takes the concurrency slots.
+        let mut order: Vec<Source> = params.sources.clone();
+        order.sort_by_key(|s| *s != Source::PurviewAudit);
+        let runs = order.into_iter().map(|source| {
+            let plan = source.plan(&input);
+            async move {
+                match plan {
+                    Plan::AuditLogQueries { windows, upns } => {
+                        collector
+                            .purview(
+                                (windows, upns),
+                                targets,
+                                params.purview,
+                                params.audit_api,
+                                &params.case,
+                            )
+                            .await
+                    }
+                    Plan::Queries(queries) => {
+                        collector.run_source(source, &queries, params.entra).await
+                    }
+                    Plan::Messages { ids } => messages(collector, targets, &ids).await,
+                }
+            }
+        });
+        let mut summaries: Vec<SourceSummary> = if self.concurrency == 1 {
+            let mut v = Vec::new();
+            for r in runs {
+                v.push(r.await?);
+            }
+            v
+        } else {
+            join_all(runs)
+                .await
+                .into_iter()
+                .collect::<Result<_, _>>()?
+        };
+        summaries.sort_by_key(|s| {
+            params
+                .sources
+                .iter()
+                .position(|p| p.as_str() == s.source)
+        });
+        if !params.message_ids.is_empty() && !params.sources.contains(&Source::Messages) {
+            let plan = Source::Messages.plan(&input);
+            if let Plan::Messages { ids } = plan {
+                summaries.push(messages(collector, targets, &ids).await?);
+            }
+        }
+        Ok(summaries)
+    }
+
+    /// The apps linked to the targets, when service-principal sign-ins are
+    /// narrowed to them.
+    async fn linked(
+        &self,
+        collector: &Collector<'_>,
+        targets: &[Target],
+        params: &RunParams,
+    ) -> Result<Option<Linked>, JobError> {
+        if params.sp_scope != SpScope::Linked
+            || !params.sources.contains(&Source::SigninsServicePrincipal)
+        {
+            return Ok(None);
+        }
+        let linked = linked_apps(collector, targets)
+            .await
+            .map_err(JobError::LinkedApps)?;
+        tracing::info!(
+            "service-principal sign-ins of {} linked service principals and {} owned apps",
+            linked.service_principal_ids.len(),
+            linked.app_ids.len()
+        );
+        Ok(Some(linked))
+    }
+
+    /// `--attach`: each file byte for byte under `evidence/attachments/`.
+    fn attach_files(&self, workdir: &WorkDir) -> Result<(), JobError> {
+        for file in &self.attach {
+            let bad = |why: String| JobError::Attach {
+                path: file.clone(),
+                why,
+            };
+            let name = file
+                .file_name()
+                .ok_or_else(|| bad("give a file, not a folder".into()))?;
+            let dir = workdir.attachments_dir();
+            std::fs::create_dir_all(&dir).map_err(|e| bad(e.to_string()))?;
+            std::fs::copy(file, dir.join(name)).map_err(|e| bad(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// `--import`: the files' records join the collected sources.
+    fn import_files(
+        &self,
+        workdir: &WorkDir,
+        summaries: &mut Vec<SourceSummary>,
+    ) -> Result<(), JobError> {
+        if self.imports.is_empty() {
+            return Ok(());
+        }
+        let report =
+            import_into(workdir, &self.imports, &self.import_options).map_err(|error| {
+                JobError::Import {
+                    workdir: workdir.root().to_path_buf(),
+                    error,
+                }
+            })?;
+        for merged in report.sources {
+            match summaries.iter_mut().find(|s| s.source == merged.source) {
+                Some(s) => *s = merged,
+                None => summaries.push(merged),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn event(action: CustodyAction, by: &str, details: Value) -> CustodyEvent {
+    let mut e = CustodyEvent::new(action, by);
+    e.details = Some(details);
+    e
+}
+
+/// Appends collection-time custody events to the work folder's log.
+fn custody(workdir: &WorkDir, events: Vec<CustodyEvent>) -> Result<(), JobError> {
+    append_to_work_log(workdir, events).map_err(|error| JobError::Custody {
+        path: workdir.custody_log(),
+        error,
+    })
+}
+
+fn record_finish(
+    workdir: &WorkDir,
+    client: &ReadOnlyClient,
+    summaries: &[SourceSummary],
+    by: &str,
+) -> Result<(), JobError> {
+    let (requests, retries, throttled) = client.counters();
+    tracing::info!("{requests} requests, {retries} retries, {throttled} throttled responses");
+    custody(
+        workdir,
+        vec![event(
+            CustodyAction::CollectionFinished,
+            by,
+            json!({
+                "requests": requests, "retries": retries, "throttled": throttled,
+                "sources": summaries.iter().map(|s| json!({"source": s.source, "status": s.status, "records": s.records})).collect::<Vec<_>>(),
+            }),
+        )],
+    )
+}
+
+/// A run killed while sealing leaves a ciphertext without its seal: say it is
+/// not evidence (it is never deleted by the tool).
+fn warn_unfinished_packages(out: &Path) {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return;
+    };
+    for p in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        let paths = m365_preserve_package::paths::PackagePaths::from_any(&p);
+        if p == paths.ciphertext && !paths.seal.exists() {
+            tracing::warn!("{} has no seal: the interrupted run was killed while sealing it; it is not evidence and can be deleted", p.display());
+        }
+    }
+}
+
+/// A target holding a directory role (active or eligible) needs specialists:
+/// said on the console and in the manifest.
+fn warn_privileged(workdir: &WorkDir, summaries: &mut [SourceSummary]) -> Result<(), JobError> {
+    let roles = Source::UserRoles.as_str();
+    for s in summaries
+        .iter_mut()
+        .filter(|s| s.source == roles && s.records > 0)
+    {
+        let text = format!(
+            "PRIVILEGED ACCOUNT: a target holds {} directory role assignment(s). A compromised administrator can change the whole tenant: call incident-response specialists now.",
+            s.records
+        );
+        tracing::warn!("{text}");
+        s.details.insert("warning".into(), json!(text));
+        write_summary(workdir, s).map_err(CollectError::from)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,449 @@
+//! The Purview unified audit log: the Graph audit-log query API (asynchronous,
+//! server-side), with the Office 365 Management Activity API as the fallback
+//! for the last 7 days when the query API is unavailable.
+//!
+//! Each window is one server-side query, created at once so they all run
+//! while the other sources collect; a query that hit its record-count limit
+//! is split in two and asked again; a failed or cancelled one is reported;
+//! none is polled beyond [`POLL_LIMIT`].
+
+use crate::collector::{Collector, QueryOutcome, QueryProblem};
+use crate::graph::{graph_url, Api, GraphError, Request};
+use crate::journal::{Finished, QueryTally};
+use crate::{record_time, window_json, CollectError};
+use m365_preserve_package::evidence::{write_summary, SourceStatus, SourceSummary};
+use m365_preserve_package::timefmt::format_utc;
+use m365_preserve_sources::{AuditApi, Budget, Keep, Query, Source, Target, Window};
+use chrono::{Duration, Utc};
+use futures_util::future::join_all;
+use serde_json::{json, Map, Value};
+
+const SOURCE: Source = Source::PurviewAudit;
+/// The longest a query is polled (real service time).
+const POLL_LIMIT: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+/// Polls back off to this interval: a finished query is noticed within it.
+const POLL_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+/// The Management Activity API keeps content this long.
+const MANAGEMENT_DAYS: i64 = 7;
+const CONTENT_TYPES: &[&str] = &[
+    "Audit.AzureActiveDirectory",
+    "Audit.Exchange",
+    "Audit.SharePoint",
+    "Audit.General",
+];
+
+/// How one audit-query window ended.
+enum Ended {
+    Done(Finished),
+    /// Over the query's record-count limit: ask for each half.
+    Split(Window, Window),
+    Problem(QueryProblem),
+}
+
+fn key(w: &Window) -> String {
+    format!(
+        "audit-query {}/{}",
+        format_utc(w.since),
+        format_utc(w.until)
+    )
+}
+
+impl Collector<'_> {
+    fn audit_request(&self, api: AuditApi, path: &str) -> Request {
+        let url = graph_url(
+            &self.graph,
+            &format!("/{}/security/auditLog/queries{path}", api.segment()),
+        );
+        Request::new(Api::Graph, url, Budget::AuditQuery, SOURCE)
+            .permission("AuditLogsQuery.Read.All")
+    }
+
+    /// The query of window `w`: the one an earlier run created, with its state
+    /// (the first poll), when the service still has it; else a new one.
+    async fn audit_query(
+        &self,
+        api: AuditApi,
+        w: &Window,
+        upns: &[String],
+        case: &str,
+    ) -> Result<(String, Option<Value>), QueryProblem> {
+        let k = key(w);
+        if let Some(id) = self.journal.audit_query(&k) {
+            let poll = self.audit_request(api, &format!("/{id}"));
+            if let Ok(f) = self.client.get(&poll).await {
+                return Ok((id.to_string(), f.json));
+            }
+        }
+        let graph = |e: GraphError| QueryProblem::from_graph(&k, &e);
+        let body = json!({
+            "@odata.type": "#microsoft.graph.security.auditLogQuery",
+            "displayName": format!("m365-preserve {case} {}..{}", format_utc(w.since), format_utc(w.until)),
+            "filterStartDateTime": format_utc(w.since),
+            "filterEndDateTime": format_utc(w.until),
+            "userPrincipalNameFilters": upns,
+        });
+        let created = self
+            .client
+            .create_audit_query(&self.audit_request(api, ""), &body)
+            .await
+            .map_err(graph)?;
+        let id = created
+            .json
+            .as_ref()
+            .and_then(|v| v["id"].as_str())
+            .ok_or_else(|| {
+                graph(GraphError::InvalidResponse {
+                    url: created.url.clone(),
+                    message: "the created audit query has no id".into(),
+                })
+            })?
+            .to_string();
+        self.journal
+            .audit_query_created(&k, &id)
+            .map_err(QueryProblem::disk)?;
+        Ok((id, None))
+    }
+
+    /// One window: create (or find) its query, poll it to an end, read its records.
+    async fn audit_window(&self, api: AuditApi, w: Window, upns: &[String], case: &str) -> Ended {
+        let k = key(&w);
+        if let Some(done) = self.journal.done(SOURCE, &k) {
+            self.observer
+                .records(SOURCE, done.tally.pages, done.tally.records);
+            return Ended::Done(done);
+        }
+        let _permit = self.gate.acquire().await.expect("gate never closes");
+        let (id, mut known) = match self.audit_query(api, &w, upns, case).await {
+            Ok(found) => found,
+            Err(p) => return Ended::Problem(p),
+        };
+        let started = tokio::time::Instant::now();
+        let mut wait = std::time::Duration::from_secs(5);
+        let query = loop {
+            let polled = match known.take() {
+                Some(state) => state,
+                None => match self
+                    .client
+                    .get(&self.audit_request(api, &format!("/{id}")))
+                    .await
+                {
+                    Ok(f) => f.json.unwrap_or(Value::Null),
+                    Err(e) => return Ended::Problem(QueryProblem::from_graph(&k, &e)),
+                },
+            };
+            match polled["status"].as_str().unwrap_or("") {
+                "succeeded" => break polled,
+                "notStarted" | "running" => {}
+                other => {
+                    return Ended::Problem(QueryProblem {
+                        unavailable: false,
+                        message: format!("{k}: the service ended audit query {id} as {other:?}; these records were not collected"),
+                    })
+                }
+            }
+            if started.elapsed().mul_f64(self.time_scale) > POLL_LIMIT {
+                return Ended::Problem(QueryProblem {
+                    unavailable: false,
+                    message: format!(
+                        "{k}: audit query {id} had not finished after {} hours; given up",
+                        POLL_LIMIT.as_secs() / 3600
+                    ),
+                });
+            }
+            self.sleep_for(wait).await;
+            wait = (wait.mul_f64(1.5)).min(POLL_EVERY);
+        };
+        if query["isRecordCountLimitExceeded"].as_bool() == Some(true) {
+            let half = (w.until - w.since) / 2;
+            if half >= Duration::seconds(1) {
+                tracing::info!("{k}: over the query's record limit; splitting the window in two");
+                let mid = w.since + half;
+                return Ended::Split(
+                    Window {
+                        since: w.since,
+                        until: mid,
+                    },
+                    Window {
+                        since: mid,
+                        until: w.until,
+                    },
+                );
+            }
+            return Ended::Problem(QueryProblem {
+                unavailable: false,
+                message: format!("{k}: over the record-count limit even for a one-second window"),
+            });
+        }
+        let q = Query {
+            keep: Keep::UpnInWindow {
+                upns: upns.to_vec(),
+                field: "createdDateTime",
+                window: w,
+            },
+            ..Query::list(String::new(), Budget::AuditQuery, "AuditLogsQuery.Read.All")
+        };
+        let first = self.audit_request(api, &format!("/{id}/records?$top=1000"));
+        match self.spool_pages(SOURCE, &k, first, &q).await {
+            Ok(done) => Ended::Done(done),
+            Err(p) => Ended::Problem(p),
+        }
+    }
+
+    /// The Purview audit log of `upns` over `windows` (which make up `window`);
+    /// the Management Activity API's last days when the query API is unavailable.
+    pub async fn purview(
+        &self,
+        (windows, upns): (Vec<Window>, Vec<String>),
+        targets: &[Target],
+        window: Window,
+        api: AuditApi,
+        case: &str,
+    ) -> Result<SourceSummary, CollectError> {
+        let mut pending = windows;
+        self.observer.started(SOURCE, pending.len());
+        let mut finished: Vec<(Window, QueryOutcome)> = Vec::new();
+        let mut splits = 0u64;
+        while !pending.is_empty() {
+            let round: Vec<Window> = std::mem::take(&mut pending);
+            let ended = join_all(
+                round
+                    .iter()
+                    .map(|w| self.audit_window(api, *w, &upns, case)),
+            )
+            .await;
+            for (w, e) in round.into_iter().zip(ended) {
+                match e {
+                    Ended::Done(f) => finished.push((w, Ok(f))),
+                    Ended::Split(a, b) => {
+                        splits += 1;
+                        pending.extend([a, b]);
+                    }
+                    Ended::Problem(p) => finished.push((w, Err(p))),
+                }
+            }
+        }
+        let query_api_unavailable = !finished.is_empty()
+            && finished
+                .iter()
+                .all(|(_, o)| matches!(o, Err(p) if p.unavailable));
+        if query_api_unavailable {
+            let why: Vec<String> = finished
+                .iter()
+                .filter_map(|(_, o)| o.as_ref().err().map(|p| p.message.clone()))
+                .collect();
+            return self
+                .management_fallback(targets, window, why.join("; "))
+                .await;
+        }
+        finished.sort_by_key(|(w, _)| w.since);
+        let keys: Vec<String> = finished.iter().map(|(w, _)| key(w)).collect();
+        let outcomes: Vec<QueryOutcome> = finished.into_iter().map(|(_, o)| o).collect();
+        let mut details = Map::new();
+        details.insert("window".into(), window_json(&window));
+        details.insert(
+            "api".into(),
+            json!(format!("graph {} security/auditLog/queries", api.segment())),
+        );
+        details.insert("user_principal_names".into(), json!(upns));
+        details.insert("windows_split_for_record_limit".into(), json!(splits));
+        let summary = self.merge(
+            SOURCE,
+            &keys,
+            &outcomes,
+            "id",
+            Some("createdDateTime"),
+            details,
+        )?;
+        self.observer.finished(&summary);
+        Ok(summary)
+    }
+
+    /// The Management Activity API: every blob of each content type for each
+    /// 24-hour slice of the last 7 days, the targets' records kept, duplicates
+    /// (expected across blobs) removed by `Id`.
+    async fn management_fallback(
+        &self,
+        targets: &[Target],
+        window: Window,
+        why: String,
+    ) -> Result<SourceSummary, CollectError> {
+        tracing::warn!("purview-audit: the audit-log query API is unavailable ({why}); falling back to the Management Activity API, which keeps only {MANAGEMENT_DAYS} days");
+        let oldest = Utc::now() - Duration::days(MANAGEMENT_DAYS) + Duration::minutes(5);
+        let reachable = Window {
+            since: window.since.max(oldest),
+            until: window.until,
+        };
+        let ids: Vec<String> = targets
+            .iter()
+            .flat_map(|t| [t.upn.to_lowercase(), t.id.to_lowercase()])
+            .collect();
+        let tenant = self.tenant_id();
+        let mut asks = Vec::new();
+        if reachable.since < reachable.until {
+            for slice in reachable.split(Duration::hours(24)) {
+                for ct in CONTENT_TYPES {
+                    asks.push((ct.to_string(), slice));
+                }
+            }
+        }
+        let runs = asks
+            .iter()
+            .map(|(ct, w)| self.management_slice(&tenant, ct, *w, &ids));
+        let outcomes: Vec<QueryOutcome> = join_all(runs).await;
+        let keys: Vec<String> = asks
+            .iter()
+            .map(|(ct, w)| {
+                format!(
+                    "management {ct} {}/{}",
+                    format_utc(w.since),
+                    format_utc(w.until)
+                )
+            })
+            .collect();
+        let mut details = Map::new();
+        details.insert("window".into(), window_json(&reachable));
+        details.insert("window_asked".into(), window_json(&window));
+        details.insert(
+            "api".into(),
+            json!("Office 365 Management Activity API (fallback)"),
+        );
+        details.insert("fallback_reason".into(), json!(why));
+        let mut summary = self.merge(
+            SOURCE,
+            &keys,
+            &outcomes,
+            "Id",
+            Some("CreationTime"),
+            details,
+        )?;
+        if reachable.since > window.since && summary.status == SourceStatus::Complete {
+            summary.status = SourceStatus::Partial;
+            summary.reason = Some(format!(
+                "the audit-log query API is unavailable ({why}); the Management Activity API keeps {MANAGEMENT_DAYS} days, so {} to {} is missing: export it from the Purview portal and import it",
+                format_utc(window.since),
+                format_utc(reachable.since)
+            ));
+            write_summary(&self.workdir, &summary)?;
+        }
+        self.observer.finished(&summary);
+        Ok(summary)
+    }
+
+    fn tenant_id(&self) -> String {
+        self.client
+            .tokens()
+            .identity()
+            .and_then(|c| c["tid"].as_str().map(String::from))
+            .unwrap_or_default()
+    }
+
+    /// One content type over one 24-hour slice.
+    async fn management_slice(
+        &self,
+        tenant: &str,
+        ct: &str,
+        w: Window,
+        ids: &[String],
+    ) -> QueryOutcome {
+        let k = format!(
+            "management {ct} {}/{}",
+            format_utc(w.since),
+            format_utc(w.until)
+        );
+        if let Some(done) = self.journal.done(SOURCE, &k) {
+            self.observer
+                .records(SOURCE, done.tally.pages, done.tally.records);
+            return Ok(done);
+        }
+        let _permit = self.gate.acquire().await.expect("gate never closes");
+        let Some(base) = self.client.tokens().endpoints().manage.clone() else {
+            return Err(QueryProblem {
+                unavailable: true,
+                message: format!("{k}: this cloud has no Office 365 Management Activity API"),
+            });
+        };
+        let mut list_url = base.clone();
+        list_url.set_path(&format!(
+            "/api/v1.0/{tenant}/activity/feed/subscriptions/content"
+        ));
+        list_url
+            .query_pairs_mut()
+            .append_pair("contentType", ct)
+            .append_pair(
+                "startTime",
+                &w.since.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            )
+            .append_pair("endTime", &w.until.format("%Y-%m-%dT%H:%M:%S").to_string())
+            .append_pair("PublisherIdentifier", tenant);
+        let list = Request::new(Api::Management, list_url, Budget::Management, SOURCE)
+            .permission("ActivityFeed.Read");
+        let mut blobs = Vec::new();
+        let mut pages = self.client.pages(list);
+        let mut tally = QueryTally::default();
+        loop {
+            match pages.next_page().await {
+                Ok(Some(p)) => {
+                    tally.pages += 1;
+                    tally.retries += u64::from(p.attempts - 1);
+                    blobs.extend(
+                        p.records
+                            .iter()
+                            .filter_map(|b| b["contentUri"].as_str().map(String::from)),
+                    );
+                }
+                Ok(None) => break,
+                Err(e) => return Err(QueryProblem::from_graph(&k, &e)),
+            }
+        }
+        let mut spool = self.journal.spool(SOURCE, &k).map_err(QueryProblem::disk)?;
+        for uri in blobs {
+            let mut url = url::Url::parse(&uri).map_err(|e| QueryProblem {
+                unavailable: false,
+                message: format!("{k}: content URI {uri:?}: {e}"),
+            })?;
+            if url.origin() != base.origin() {
+                return Err(QueryProblem {
+                    unavailable: false,
+                    message: format!("{k}: content URI on another host: {uri}"),
+                });
+            }
+            url.query_pairs_mut()
+                .append_pair("PublisherIdentifier", tenant);
+            let req = Request::new(Api::Management, url, Budget::Management, SOURCE)
+                .permission("ActivityFeed.Read");
+            let fetched = self
+                .client
+                .get(&req)
+                .await
+                .map_err(|e| QueryProblem::from_graph(&k, &e))?;
+            tally.pages += 1;
+            tally.retries += u64::from(fetched.attempts - 1);
+            let before = tally.records;
+            for record in fetched
+                .json
+                .and_then(|v| match v {
+                    Value::Array(a) => Some(a),
+                    _ => None,
+                })
+                .unwrap_or_default()
+            {
+                let who = ["UserId", "UserKey", "MailboxOwnerUPN", "ObjectId"]
+                    .iter()
+                    .filter_map(|f| record[f].as_str())
+                    .any(|v| ids.iter().any(|id| id.eq_ignore_ascii_case(v)));
+                let when =
+                    record_time(&record, "CreationTime").is_some_and(|t| w.contains(t));
+                if who && when {
+                    tally.records += 1;
+                    spool.push(&record).map_err(QueryProblem::disk)?;
+                } else {
+                    tally.outside += 1;
+                }
+            }
+            self.observer.records(SOURCE, 1, tally.records - before);
+        }
+        self.journal
+            .finish(SOURCE, &k, spool, tally, Vec::new(), Vec::new())
+            .map_err(QueryProblem::disk)
+    }
+}

@@ -1,0 +1,226 @@
+//! Evidence sinks for imported records: one [`EvidenceWriter`] per source,
+//! de-duplication by record id across every file (and across what the collector
+//! already wrote), and per-file counts for the manifest.
+//!
+//! Records the collector already wrote for a source are carried over first, so
+//! `collect --import` ends with one file per source. The set of seen ids holds
+//! 16-byte digests, not the ids, to keep memory flat on large imports.
+
+use super::error::{io_at, ImportError};
+use m365_preserve_package::evidence::{EvidenceError, EvidenceWriter, SourceStatus, SourceSummary};
+use m365_preserve_package::hashing::key16;
+use m365_preserve_package::workdir::WorkDir;
+use m365_preserve_sources::Source;
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::io::{BufRead, BufReader};
+
+/// File index of records carried over from the collector's evidence.
+const EXISTING: u32 = u32::MAX;
+
+/// Counts of one file's records in one source.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Contribution {
+    pub written: u64,
+    pub duplicates: u64,
+}
+
+struct Sink {
+    writer: EvidenceWriter,
+    /// Digest of (kind, key) -> file that first had it.
+    seen: HashMap<[u8; 16], u32>,
+    from_api: Option<SourceSummary>,
+    carried: u64,
+    files: BTreeMap<u32, Contribution>,
+}
+
+/// Every source written by one import.
+pub struct Sinks {
+    workdir: WorkDir,
+    sinks: BTreeMap<Source, Sink>,
+}
+
+/// The key records are de-duplicated by: their `id`, else (Get-Mailbox) the
+/// mailbox's identity; `None`: no id, compared by content instead.
+fn record_key(source: Source, record: &Value) -> Option<String> {
+    match record.get("id") {
+        Some(Value::String(s)) if !s.is_empty() => return Some(s.clone()),
+        Some(Value::Number(n)) => return Some(n.to_string()),
+        _ => {}
+    }
+    if source == Source::MailboxSettings {
+        return record.as_object().and_then(super::exchange::mailbox_key);
+    }
+    None
+}
+
+impl Sinks {
+    pub fn new(workdir: &WorkDir) -> Self {
+        Self {
+            workdir: workdir.clone(),
+            sinks: BTreeMap::new(),
+        }
+    }
+
+    /// Makes sure `source` has a writer (an import with no rows still yields a source).
+    pub fn ensure(&mut self, source: Source) -> Result<(), ImportError> {
+        if !self.sinks.contains_key(&source) {
+            let sink = self.open(source)?;
+            self.sinks.insert(source, sink);
+        }
+        Ok(())
+    }
+
+    fn open(&self, source: Source) -> Result<Sink, ImportError> {
+        let name = source.as_str();
+        let existing = self.workdir.evidence_json(name);
+        let summary_path = self.workdir.summary(name);
+        let mut carried_from = None;
+        let mut from_api = None;
+        if existing.exists() {
+            let moved = self.workdir.import_aside(name);
+            let dir = moved.parent().expect("in the state folder");
+            fs::create_dir_all(dir).map_err(io_at(dir))?;
+            fs::rename(&existing, &moved).map_err(io_at(&existing))?;
+            let csv = self.workdir.evidence_csv(name);
+            if csv.exists() {
+                fs::remove_file(&csv).map_err(io_at(&csv))?;
+            }
+            if let Ok(text) = fs::read(&summary_path) {
+                from_api = serde_json::from_slice::<SourceSummary>(&text).ok();
+            }
+            carried_from = Some(moved);
+        }
+        let mut sink = Sink {
+            writer: EvidenceWriter::create(&self.workdir, name)?,
+            seen: HashMap::new(),
+            from_api,
+            carried: 0,
+            files: BTreeMap::new(),
+        };
+        if let Some(moved) = carried_from {
+            let file = fs::File::open(&moved).map_err(io_at(&moved))?;
+            for (n, line) in BufReader::new(file).lines().enumerate() {
+                let line = line.map_err(io_at(&moved))?;
+                let body = line.strip_suffix(',').unwrap_or(&line);
+                if body == "[" || body == "]" || body.is_empty() {
+                    continue;
+                }
+                let record: Value = serde_json::from_str(body).map_err(|e| {
+                    ImportError::Evidence(EvidenceError::Corrupt {
+                        path: existing.clone(),
+                        line: n as u64 + 1,
+                        reason: e.to_string(),
+                    })
+                })?;
+                sink.remember(source, &record, EXISTING);
+                sink.writer.write(&record)?;
+                sink.carried += 1;
+            }
+            fs::remove_file(&moved).map_err(io_at(&moved))?;
+        }
+        Ok(sink)
+    }
+
+    /// Writes `record` to `source` unless an earlier one had its id. Returns
+    /// whether it was written.
+    pub fn put(
+        &mut self,
+        source: Source,
+        file: u32,
+        record: &Value,
+    ) -> Result<bool, ImportError> {
+        self.ensure(source)?;
+        let sink = self.sinks.get_mut(&source).expect("ensured");
+        let fresh = sink.remember(source, record, file);
+        let c = sink.files.entry(file).or_default();
+        if fresh {
+            c.written += 1;
+            sink.writer.write(record)?;
+        } else {
+            c.duplicates += 1;
+        }
+        Ok(fresh)
+    }
+
+    /// Per-file counts of `source`.
+    pub fn contributions(&self, source: Source) -> Option<&BTreeMap<u32, Contribution>> {
+        self.sinks.get(&source).map(|s| &s.files)
+    }
+
+    pub fn sources(&self) -> Vec<Source> {
+        self.sinks.keys().copied().collect()
+    }
+
+    /// Closes every source. `details` gives, per source, what the import adds to
+    /// its summary; `partial` the reason a source lost rows.
+    pub fn finish(
+        self,
+        mut details: BTreeMap<Source, Map<String, Value>>,
+        partial: &BTreeMap<Source, String>,
+    ) -> Result<Vec<SourceSummary>, ImportError> {
+        let mut out = Vec::new();
+        for (source, sink) in self.sinks {
+            let mut d = details.remove(&source).unwrap_or_default();
+            let dups: u64 = sink.files.values().map(|c| c.duplicates).sum();
+            d.insert("duplicates_dropped".into(), json!(dups));
+            if let Some(api) = &sink.from_api {
+                d.insert(
+                    "records_carried_from_collection".into(),
+                    json!(sink.carried),
+                );
+                let mut facts = Map::new();
+                facts.insert(
+                    "status".into(),
+                    serde_json::to_value(api.status).expect("status"),
+                );
+                if let Some(r) = &api.reason {
+                    facts.insert("reason".into(), json!(r));
+                }
+                facts.insert("records".into(), json!(api.records));
+                if !api.details.is_empty() {
+                    facts.insert("details".into(), Value::Object(api.details.clone()));
+                }
+                d.insert("collection".into(), Value::Object(facts));
+            }
+            let (status, reason) = match partial.get(&source) {
+                Some(why) => (SourceStatus::Partial, Some(why.clone())),
+                None => (SourceStatus::Complete, None),
+            };
+            out.push(sink.writer.finish(status, reason, d)?);
+        }
+        Ok(out)
+    }
+}
+
+impl Sink {
+    /// Notes a record; false when an earlier one had its key. Records without
+    /// an id are compared by content, and only against other files: one file's
+    /// identical rows are separate events the portal listed twice.
+    fn remember(&mut self, source: Source, record: &Value, file: u32) -> bool {
+        match record_key(source, record) {
+            Some(key) => {
+                let d = key16(&[b"id", source.as_str().as_bytes(), key.as_bytes()]);
+                match self.seen.entry(d) {
+                    std::collections::hash_map::Entry::Occupied(_) => false,
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(file);
+                        true
+                    }
+                }
+            }
+            None => {
+                let body = serde_json::to_vec(record).expect("serialisable");
+                let d = key16(&[b"content", source.as_str().as_bytes(), &body]);
+                match self.seen.get(&d) {
+                    Some(first) if *first != file => false,
+                    _ => {
+                        self.seen.insert(d, file);
+                        true
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! The simulated tenant: an axum server on loopback that behaves like Microsoft
+//! Graph, the Entra token endpoint and the Office 365 Management Activity API for
+//! the fixture it serves (paging, filters, licences, throttling, faults), so the
+//! real client can be tested and demonstrated without a tenant.
+
+pub mod auth;
+mod error;
+pub mod faults;
+pub mod fixture;
+pub mod graph;
+pub mod management;
+pub mod odata;
+pub mod reqlog;
+pub mod scenario;
+pub mod server;
+pub mod shared;
+pub mod throttle;
+pub mod token;
+
+pub use error::SimError;

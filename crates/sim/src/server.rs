@@ -1,0 +1,374 @@
+//! Starting and stopping the simulated tenant.
+//!
+//! [`start`] loads the fixture, moves it to the simulated present, applies the
+//! licence's log retention, and serves on `127.0.0.1` the Graph routes plus the
+//! token endpoint and the Management Activity API ([`super::auth`],
+//! [`super::management`]), all behind the same layers, outermost first:
+//!
+//! 1. [`reqlog::record`]: request ids, `Date`, Graph error bodies, request log;
+//! 2. `read_only_guard`: anything but GET is 405 and a read-only violation,
+//!    except the token / device-code POSTs and the audit-log query POST;
+//! 3. [`faults::inject`] (when configured).
+
+use crate::SimError;
+use super::faults::{self, FaultConfig, Faults};
+use super::fixture::{self, Fixture, Licence};
+use super::graph::{self, ApiError, GraphSettings};
+use super::reqlog::{self, RequestLog, Violation};
+use super::shared::{RecordSource, Shared, SimClock, VecSource, GRAPH_RESOURCE};
+use super::token::{Claims, TokenStore};
+use axum::extract::Request;
+use axum::http::header::ALLOW;
+use axum::http::{Method, StatusCode};
+use axum::middleware::{from_fn, from_fn_with_state, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// How fast the simulated services answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum Profile {
+    /// No added latency; audit queries finish in seconds of simulated time.
+    Fast,
+    /// Per-page latencies like the real service (seconds for sign-in pages,
+    /// minutes for audit queries), scaled by the time scale.
+    Realistic,
+}
+
+/// What the audit logs do with a filter reaching back past the retention
+/// window (both behaviours are reported, graph-api.md 1.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum OldFilters {
+    /// Answer the records still retained (often an empty page).
+    #[default]
+    Empty,
+    /// 400 `BadRequest` "Invalid filter clause".
+    Reject,
+}
+
+/// Where the tenant's data comes from.
+// A `Fixture` is large, but a config is built once per server: boxing it
+// would only make callers' code noisier.
+#[allow(clippy::large_enum_variant)]
+pub enum FixtureSource {
+    /// A fixture folder (see [`fixture`]).
+    Dir(PathBuf),
+    /// A fixture already in memory (tests, generated scenarios).
+    Loaded(Fixture),
+}
+
+/// Everything `sim` can be told.
+pub struct SimConfig {
+    pub fixture: FixtureSource,
+    /// Sign-ins to serve instead of the fixture's (e.g. a generated million).
+    /// They are served as given: not time-shifted, not trimmed to retention.
+    pub signins: Option<Box<dyn RecordSource>>,
+    pub profile: Profile,
+    /// Simulated seconds per real second (> 0).
+    pub time_scale: f64,
+    pub faults: Option<FaultConfig>,
+    /// Overrides the fixture's licence.
+    pub licence: Option<Licence>,
+    /// Request log (JSON Lines), appended to.
+    pub log: Option<PathBuf>,
+    /// The simulated present at start; default: now.
+    pub now: Option<DateTime<Utc>>,
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    pub old_filters: OldFilters,
+    /// Records one Purview audit-log query may return.
+    pub audit_record_limit: usize,
+}
+
+impl SimConfig {
+    /// Defaults: Fast profile, real time, no faults, fixture licence, no log,
+    /// now, any free port, old filters answered with what is retained.
+    pub fn new(fixture: FixtureSource) -> Self {
+        Self {
+            fixture,
+            signins: None,
+            profile: Profile::Fast,
+            time_scale: 1.0,
+            faults: None,
+            licence: None,
+            log: None,
+            now: None,
+            port: 0,
+            old_filters: OldFilters::Empty,
+            audit_record_limit: 1_000_000,
+        }
+    }
+}
+
+/// A running simulator.
+pub struct SimHandle {
+    pub addr: SocketAddr,
+    shared: Arc<Shared>,
+    log: Arc<RequestLog>,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl SimHandle {
+    /// `http://127.0.0.1:PORT`: the Graph, login and manage base URL alike.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The tenant state (fixture, licence, tokens, clock).
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Requests refused by the read-only guard so far.
+    pub fn violations(&self) -> u64 {
+        self.log.violations()
+    }
+
+    /// Requests answered so far.
+    pub fn requests(&self) -> u64 {
+        self.log.requests()
+    }
+
+    /// Issues a Graph token for `app_id` with application permissions `roles`,
+    /// valid for an hour of simulated time (for tests that skip the token
+    /// endpoint).
+    pub fn issue_token(&self, app_id: &str, roles: &[&str]) -> String {
+        let now = self.shared.clock.now().timestamp();
+        self.shared.tokens.issue(Claims {
+            tid: self.shared.tenant_id().to_string(),
+            appid: app_id.to_string(),
+            aud: GRAPH_RESOURCE.to_string(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            scp: None,
+            exp: now + 3599,
+            iat: now,
+        })
+    }
+
+    /// Stops accepting requests and waits (up to 5 s) for those in flight.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(());
+        let mut task = self.task;
+        if tokio::time::timeout(Duration::from_secs(5), &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+        }
+    }
+}
+
+/// Starts the simulator.
+pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
+    if !(config.time_scale.is_finite() && config.time_scale > 0.0) {
+        return Err(SimError::TimeScale(config.time_scale));
+    }
+    if let Some(f) = config.faults {
+        if !(0.0..=1.0).contains(&f.rate) {
+            return Err(SimError::FaultRate(f.rate));
+        }
+    }
+    let now = config.now.unwrap_or_else(Utc::now);
+    let mut fixture = match config.fixture {
+        FixtureSource::Dir(dir) => Fixture::load(&dir)?,
+        FixtureSource::Loaded(f) => f,
+    };
+    let licence = config.licence.unwrap_or(fixture.tenant.licence);
+    prepare(&mut fixture, now, licence)?;
+    let signins = match config.signins {
+        Some(source) => source,
+        None => Box::new(VecSource::sorted_desc(
+            fixture.signins.clone(),
+            "createdDateTime",
+        )),
+    };
+    let shared = Arc::new(Shared {
+        fixture: Arc::new(fixture),
+        signins,
+        licence,
+        tokens: TokenStore::default(),
+        clock: SimClock::new(now, config.time_scale),
+    });
+    let log = Arc::new(RequestLog::new(shared.clone(), config.log.as_deref())?);
+    let listen = |source| SimError::Listen {
+        port: config.port,
+        source,
+    };
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))
+        .await
+        .map_err(listen)?;
+    let addr = listener.local_addr().map_err(listen)?;
+    let settings = GraphSettings {
+        profile: config.profile,
+        old_filters: config.old_filters,
+        audit_record_limit: config.audit_record_limit,
+    };
+    let faults = config
+        .faults
+        .map(|f| Arc::new(Faults::new(f, shared.clone())));
+    let app = app(shared.clone(), settings, log.clone(), faults);
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+    });
+    Ok(SimHandle {
+        addr,
+        shared,
+        log,
+        shutdown: tx,
+        task,
+    })
+}
+
+/// Every router, behind the common layers.
+fn app(
+    shared: Arc<Shared>,
+    settings: GraphSettings,
+    log: Arc<RequestLog>,
+    faults: Option<Arc<Faults>>,
+) -> Router {
+    let mut app = graph::router(shared.clone(), settings)
+        .merge(super::auth::router(shared.clone()))
+        .merge(super::management::router(shared))
+        .fallback(graph::fallback);
+    if let Some(faults) = faults {
+        app = app.layer(from_fn_with_state(faults, faults::inject));
+    }
+    app.layer(from_fn(read_only_guard))
+        .layer(from_fn_with_state(log, reqlog::record))
+}
+
+/// Moves every fixture time by (now - anchor), drops sign-ins and directory
+/// audits older than the licence keeps, and sorts the logs newest first.
+fn prepare(fixture: &mut Fixture, now: DateTime<Utc>, licence: Licence) -> Result<(), SimError> {
+    let tenant_file = fixture.dir.join("tenant.json");
+    let anchor = m365_preserve_package::timefmt::parse_iso_datetime(&fixture.tenant.anchor)
+        .ok_or_else(|| SimError::Anchor {
+            file: tenant_file.clone(),
+            value: fixture.tenant.anchor.clone(),
+        })?
+        .utc;
+    let delta = now - anchor;
+    let reread = |e: serde_json::Error| SimError::Shift {
+        file: tenant_file.clone(),
+        message: e.to_string(),
+    };
+    let mut tenant = serde_json::to_value(&fixture.tenant).map_err(reread)?;
+    fixture::shift_times(&mut tenant, delta);
+    fixture.tenant = serde_json::from_value(tenant).map_err(reread)?;
+    for records in [
+        &mut fixture.signins,
+        &mut fixture.directory_audits,
+        &mut fixture.audit_records,
+    ] {
+        records
+            .iter_mut()
+            .for_each(|r| fixture::shift_times(r, delta));
+    }
+    let oldest = now - chrono::Duration::days(licence.retention_days());
+    let retained =
+        |field: &'static str| move |r: &Value| time_of(r, field).is_none_or(|t| t >= oldest);
+    fixture.signins.retain(retained("createdDateTime"));
+    fixture
+        .directory_audits
+        .retain(retained("activityDateTime"));
+    sort_newest_first(&mut fixture.directory_audits, "activityDateTime");
+    sort_newest_first(&mut fixture.audit_records, "createdDateTime");
+    Ok(())
+}
+
+fn time_of(record: &Value, field: &str) -> Option<DateTime<Utc>> {
+    record
+        .get(field)
+        .and_then(Value::as_str)
+        .and_then(m365_preserve_package::timefmt::parse_iso_datetime)
+        .map(|t| t.utc)
+}
+
+fn sort_newest_first(records: &mut [Value], field: &str) {
+    records.sort_by_key(|r| std::cmp::Reverse(time_of(r, field)));
+}
+
+/// `/{tenant}/oauth2/v2.0/token` or `/{tenant}/oauth2/v2.0/devicecode`.
+pub fn is_token_endpoint(path: &str) -> bool {
+    let segments: Vec<&str> = path.split('/').collect();
+    matches!(
+        segments.as_slice(),
+        ["", tenant, "oauth2", "v2.0", "token" | "devicecode"] if !tenant.is_empty()
+    )
+}
+
+/// The only non-GET requests a read-only collector may send.
+fn is_allowed_write(method: &Method, path: &str) -> bool {
+    method == Method::POST
+        && (is_token_endpoint(path)
+            || path == "/v1.0/security/auditLog/queries"
+            || path == "/beta/security/auditLog/queries")
+}
+
+/// Answers every other method with 405 and marks it a read-only violation.
+async fn read_only_guard(req: Request, next: Next) -> Response {
+    if req.method() == Method::GET || is_allowed_write(req.method(), req.uri().path()) {
+        return next.run(req).await;
+    }
+    let error = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        format!(
+            "The simulated tenant is read-only: {} {} is not allowed (only GET, the token requests and the audit-log query POST are).",
+            req.method(),
+            req.uri().path()
+        ),
+    )
+    .with_header(ALLOW, "GET");
+    let mut response = error.into_response();
+    response.extensions_mut().insert(Violation);
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_documented_posts_are_allowed() {
+        let post = Method::POST;
+        assert!(is_allowed_write(
+            &post,
+            "/contoso.onmicrosoft.com/oauth2/v2.0/token"
+        ));
+        assert!(is_allowed_write(
+            &post,
+            "/organizations/oauth2/v2.0/devicecode"
+        ));
+        assert!(is_allowed_write(&post, "/beta/security/auditLog/queries"));
+        assert!(!is_allowed_write(
+            &post,
+            "/v1.0/security/auditLog/queries/x"
+        ));
+        assert!(!is_allowed_write(&post, "//oauth2/v2.0/token"));
+        assert!(!is_allowed_write(&post, "/t/oauth2/v2.0/token/"));
+        assert!(!is_allowed_write(
+            &post,
+            "/api/v1.0/t/activity/feed/subscriptions/start"
+        ));
+        assert!(!is_allowed_write(
+            &Method::PATCH,
+            "/v1.0/security/auditLog/queries"
+        ));
+    }
+}

@@ -1,0 +1,6 @@
+//! The simulated tenant's own tests: its Graph routes, token endpoint and
+//! Management Activity API over loopback, and its built-in scenario.
+
+mod scenario;
+mod sim_auth;
+mod sim_graph;

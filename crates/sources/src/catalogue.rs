@@ -1,0 +1,309 @@
+//! What each source is, where it comes from, what it needs: the application
+//! permissions (least privilege first; any one of a requirement's alternatives
+//! suffices) and the licence it depends on. Facts from the Microsoft Graph
+//! permissions reference (<https://learn.microsoft.com/graph/permissions-reference>)
+//! and each API's page, linked from the README's permission matrix.
+
+use crate::Source;
+
+/// One permission need: any of these grants it.
+#[derive(Debug, Clone, Copy)]
+pub struct Requirement {
+    pub any_of: &'static [&'static str],
+    /// Why it is needed, when not obvious.
+    pub for_what: &'static str,
+}
+
+/// One source's catalogue entry.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceInfo {
+    pub what: &'static str,
+    pub endpoint: &'static str,
+    pub needs: &'static [Requirement],
+    /// Licence or product the data depends on, if any.
+    pub licence: Option<&'static str>,
+}
+
+const fn req(any_of: &'static [&'static str], for_what: &'static str) -> Requirement {
+    Requirement { any_of, for_what }
+}
+
+const AUDIT_LOG: Requirement = req(&["AuditLog.Read.All"], "");
+const USERS: Requirement = req(&["User.Read.All", "Directory.Read.All"], "");
+const DIRECTORY: Requirement = req(&["Directory.Read.All"], "");
+const SIGN_IN_LICENCE: Option<&str> =
+    Some("Entra ID P1/P2 (Free: 403, import the portal download)");
+
+impl Source {
+    /// The catalogue entry of this source.
+    pub const fn info(self) -> &'static SourceInfo {
+        match self {
+            Source::SigninsInteractive => {
+                const {
+                    &SourceInfo {
+                        what: "interactive user sign-ins",
+                        endpoint: "GET /beta/auditLogs/signIns",
+                        needs: &[AUDIT_LOG],
+                        licence: SIGN_IN_LICENCE,
+                    }
+                }
+            }
+            Source::SigninsNonInteractive => {
+                const {
+                    &SourceInfo {
+                        what: "non-interactive user sign-ins (refresh tokens)",
+                        endpoint: "GET /beta/auditLogs/signIns",
+                        needs: &[AUDIT_LOG],
+                        licence: SIGN_IN_LICENCE,
+                    }
+                }
+            }
+            Source::SigninsServicePrincipal => {
+                const {
+                    &SourceInfo {
+                        what: "service principal sign-ins",
+                        endpoint: "GET /beta/auditLogs/signIns",
+                        needs: &[AUDIT_LOG],
+                        licence: SIGN_IN_LICENCE,
+                    }
+                }
+            }
+            Source::SigninsManagedIdentity => {
+                const {
+                    &SourceInfo {
+                        what: "managed identity sign-ins",
+                        endpoint: "GET /beta/auditLogs/signIns",
+                        needs: &[AUDIT_LOG],
+                        licence: SIGN_IN_LICENCE,
+                    }
+                }
+            }
+            Source::EntraAudit => {
+                const {
+                    &SourceInfo {
+                        what: "directory audit (by and on the user)",
+                        endpoint: "GET /v1.0/auditLogs/directoryAudits",
+                        needs: &[AUDIT_LOG, DIRECTORY],
+                        licence: None,
+                    }
+                }
+            }
+            Source::PurviewAudit => {
+                const {
+                    &SourceInfo { what: "Purview unified audit log",
+        endpoint: "POST+GET /v1.0/security/auditLog/queries (fallback: Management Activity API)",
+        needs: &[req(&["AuditLogsQuery.Read.All", "AuditLogsQuery-Exchange.Read.All"], "the audit-log query API; the fallback needs ActivityFeed.Read on Office 365 Management APIs")],
+        licence: Some("Purview Audit (Standard 180 days, Premium 1 year)") }
+                }
+            }
+            Source::MailboxRules => {
+                const {
+                    &SourceInfo {
+                        what: "inbox rules (and their folders' names)",
+                        endpoint: "GET /v1.0/users/{id}/mailFolders/inbox/messageRules",
+                        needs: &[
+                            req(&["MailboxSettings.Read"], ""),
+                            req(
+                                &["Mail.ReadBasic.All", "Mail.Read"],
+                                "folder names of move/copy rules",
+                            ),
+                        ],
+                        licence: Some("Exchange Online mailbox"),
+                    }
+                }
+            }
+            Source::MailboxSettings => {
+                const {
+                    &SourceInfo {
+                        what: "mailbox settings (auto-replies, time zone)",
+                        endpoint: "GET /v1.0/users/{id}/mailboxSettings",
+                        needs: &[req(&["MailboxSettings.Read"], "")],
+                        licence: Some("Exchange Online mailbox"),
+                    }
+                }
+            }
+            Source::AuthMethods => {
+                const {
+                    &SourceInfo {
+                        what: "authentication methods and per-user MFA state",
+                        endpoint: "GET /v1.0/users/{id}/authentication/methods",
+                        needs: &[
+                            req(&["UserAuthenticationMethod.Read.All"], ""),
+                            req(
+                                &["Policy.Read.All"],
+                                "per-user MFA state (beta requirements)",
+                            ),
+                        ],
+                        licence: None,
+                    }
+                }
+            }
+            Source::AuthRegistration => {
+                const {
+                    &SourceInfo {
+                        what: "MFA registration details",
+                        endpoint: "GET /v1.0/reports/authenticationMethods/userRegistrationDetails",
+                        needs: &[AUDIT_LOG],
+                        licence: Some("Entra ID P1/P2"),
+                    }
+                }
+            }
+            Source::User => {
+                const {
+                    &SourceInfo {
+                        what: "the user object (with signInActivity where licensed)",
+                        endpoint: "GET /v1.0/users/{id}",
+                        needs: &[USERS, req(&["AuditLog.Read.All"], "signInActivity")],
+                        licence: None,
+                    }
+                }
+            }
+            Source::UserMemberships => {
+                const {
+                    &SourceInfo {
+                        what: "group and role memberships",
+                        endpoint: "GET /v1.0/users/{id}/transitiveMemberOf",
+                        needs: &[req(&["GroupMember.Read.All", "Directory.Read.All"], "")],
+                        licence: None,
+                    }
+                }
+            }
+            Source::UserRoles => {
+                const {
+                    &SourceInfo {
+                        what: "directory role assignments (PIM eligibility where licensed)",
+                        endpoint: "GET /v1.0/roleManagement/directory/roleAssignments",
+                        needs: &[req(
+                            &[
+                                "RoleManagement.Read.Directory",
+                                "RoleManagement.Read.All",
+                                "Directory.Read.All",
+                            ],
+                            "",
+                        )],
+                        licence: None,
+                    }
+                }
+            }
+            Source::UserOwnedObjects => {
+                const {
+                    &SourceInfo {
+                        what: "objects the user owns (apps, service principals, groups)",
+                        endpoint: "GET /v1.0/users/{id}/ownedObjects",
+                        needs: &[USERS],
+                        licence: None,
+                    }
+                }
+            }
+            Source::Devices => {
+                const {
+                    &SourceInfo {
+                        what: "registered and owned devices",
+                        endpoint: "GET /v1.0/users/{id}/registeredDevices",
+                        needs: &[
+                            USERS,
+                            req(
+                                &["Device.Read.All", "Directory.Read.All"],
+                                "full device objects",
+                            ),
+                        ],
+                        licence: None,
+                    }
+                }
+            }
+            Source::Applications => {
+                const {
+                    &SourceInfo {
+                        what: "app registrations with credentials metadata",
+                        endpoint: "GET /v1.0/applications",
+                        needs: &[req(&["Application.Read.All", "Directory.Read.All"], "")],
+                        licence: None,
+                    }
+                }
+            }
+            Source::ServicePrincipals => {
+                const {
+                    &SourceInfo {
+                        what: "enterprise apps",
+                        endpoint: "GET /v1.0/servicePrincipals",
+                        needs: &[req(&["Application.Read.All", "Directory.Read.All"], "")],
+                        licence: None,
+                    }
+                }
+            }
+            Source::Oauth2Grants => {
+                const {
+                    &SourceInfo {
+                        what: "delegated consent grants",
+                        endpoint: "GET /v1.0/oauth2PermissionGrants",
+                        needs: &[DIRECTORY],
+                        licence: None,
+                    }
+                }
+            }
+            Source::AppRoleAssignments => {
+                const {
+                    &SourceInfo {
+                        what: "app role assignments of the user",
+                        endpoint: "GET /v1.0/users/{id}/appRoleAssignments",
+                        needs: &[DIRECTORY],
+                        licence: None,
+                    }
+                }
+            }
+            Source::Guests => {
+                const {
+                    &SourceInfo {
+                        what: "guest users (invitations)",
+                        endpoint: "GET /v1.0/users?$filter=userType eq 'Guest'",
+                        needs: &[USERS],
+                        licence: None,
+                    }
+                }
+            }
+            Source::RiskyUsers => {
+                const {
+                    &SourceInfo {
+                        what: "Identity Protection risky users",
+                        endpoint: "GET /v1.0/identityProtection/riskyUsers",
+                        needs: &[req(&["IdentityRiskyUser.Read.All"], "")],
+                        licence: Some("Entra ID P2"),
+                    }
+                }
+            }
+            Source::RiskDetections => {
+                const {
+                    &SourceInfo {
+                        what: "Identity Protection risk detections",
+                        endpoint: "GET /v1.0/identityProtection/riskDetections",
+                        needs: &[req(&["IdentityRiskEvent.Read.All"], "")],
+                        licence: Some("Entra ID P2"),
+                    }
+                }
+            }
+            Source::Messages => {
+                const {
+                    &SourceInfo {
+                        what: "messages kept as .eml (--message-id)",
+                        endpoint: "GET /v1.0/users/{id}/messages/{id}/$value",
+                        needs: &[req(&["Mail.Read"], "")],
+                        licence: Some("Exchange Online mailbox"),
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_source_needs_a_permission() {
+        for s in Source::ALL {
+            assert!(!s.info().needs.is_empty(), "{s}");
+            assert!(!s.info().what.is_empty(), "{s}");
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! The evidence sources m365-preserve knows: one closed [`Source`] enum whose
+//! members carry their catalogue entry (what, endpoint, permissions, licence)
+//! and their request plan (which Graph requests, on which throttle budget).
+//!
+//! Data only: the collector executes the plans, the importer maps exports onto
+//! the same sources, `doctor` and the README's permission matrix read the
+//! catalogue.
+
+mod budget;
+mod catalogue;
+mod plan;
+mod source;
+mod window;
+
+pub use budget::Budget;
+pub use catalogue::{Requirement, SourceInfo};
+pub use plan::{
+    AuditApi, Keep, Linked, Plan, PlanInput, Query, Resolve, SpScope, AUDIT_SLICE, SLICE,
+};
+pub use source::{Source, UnknownSource};
+pub use window::{Target, Window};

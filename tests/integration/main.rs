@@ -1,0 +1,18 @@
+//! End-to-end tests of the real binary (one harness, ripgrep's style): the
+//! package with the standard tools, collection against the simulated tenant,
+//! import of real and self-written exports, the schemas, the README, the CLI's
+//! text and the architecture's rules.
+
+mod client_sim;
+mod collect_sim;
+mod common;
+mod doctor_sim;
+mod import_bad_input;
+mod import_cli;
+mod import_corpus;
+mod import_library;
+mod package_bad_input;
+mod package_interop;
+mod readme;
+mod schemas;
+mod sim_cli;
