@@ -15,7 +15,7 @@ use std::path::PathBuf;
 )]
 pub struct Cli {
     /// Print only errors (and the final summary on stdout).
-    #[arg(long, short, global = true, env = "M365_PRESERVE_QUIET")]
+    #[arg(long, short, global = true, env = "M365_PRESERVE_QUIET", value_parser = clap::builder::FalseyValueParser::new())]
     pub quiet: bool,
     /// More detail in the log (-v: debug, -vv: trace).
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]
@@ -553,7 +553,9 @@ impl ProvenanceArgs {
         m365_preserve_import::ImportOptions {
             skip_bad_rows: self.skip_bad_rows,
             examiner: case.examiner.clone(),
-            downloaded_at: self.downloaded_at.map(m365_preserve_package::timefmt::format_utc),
+            downloaded_at: self
+                .downloaded_at
+                .map(m365_preserve_package::timefmt::format_utc),
             downloaded_by: self.downloaded_by.clone(),
             note: case.note.clone(),
         }

@@ -1,4 +1,4 @@
-//! m365-preserve: thin binary over the library. Parses the command line,
+//! m365-preserve: thin binary over the library crates. Parses the command line,
 //! dispatches to one module per subcommand, maps errors to exit codes.
 
 mod cli;
@@ -15,8 +15,25 @@ fn main() -> ExitCode {
     match commands::run(cli, &log) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", describe(&err));
             ExitCode::from(commands::EXIT_FAILURE)
         }
     }
+}
+
+/// The error and its causes, each said once: a cause whose text the message
+/// already holds is not repeated.
+fn describe(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }

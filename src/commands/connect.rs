@@ -2,7 +2,7 @@
 
 use crate::cli::ConnectArgs;
 use age::secrecy::SecretString;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::ValueEnum;
 use m365_preserve_collect::auth::{CertificateCredential, Credential, Endpoints, TokenProvider};
 use m365_preserve_collect::graph::http_client;
@@ -11,8 +11,9 @@ use m365_preserve_collect::retry::RetryPolicy;
 use std::sync::Arc;
 
 fn secret_from_env(var: &str, flag: &str) -> Result<SecretString> {
-    let value = std::env::var(var)
-        .with_context(|| format!("environment variable {var} (named by {flag}) is not set"))?;
+    let Ok(value) = std::env::var(var) else {
+        bail!("environment variable {var} (named by {flag}) is not set; set it to the secret in this shell, e.g. read -rs {var} && export {var}");
+    };
     if value.trim().is_empty() {
         bail!("environment variable {var} (named by {flag}) is empty");
     }

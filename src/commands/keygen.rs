@@ -4,8 +4,8 @@ use crate::cli::KeygenArgs;
 use age::secrecy::ExposeSecret;
 use anyhow::Result;
 use m365_preserve_package::signing::SigningKey;
-use m365_preserve_package::write_private_file;
 use m365_preserve_package::timefmt::now_rfc3339;
+use m365_preserve_package::write_private_file;
 use std::process::ExitCode;
 
 pub fn run(args: KeygenArgs) -> Result<ExitCode> {

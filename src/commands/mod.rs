@@ -44,9 +44,9 @@ pub fn run(cli: Cli, log: &LogCapture) -> Result<ExitCode> {
 /// `confirm` asks twice (when encrypting).
 pub fn read_passphrase(env_var: Option<&str>, confirm: bool) -> Result<SecretString> {
     if let Some(var) = env_var {
-        let value = std::env::var(var).with_context(|| {
-            format!("environment variable {var} (named by --passphrase-env) is not set")
-        })?;
+        let Ok(value) = std::env::var(var) else {
+            bail!("environment variable {var} (named by --passphrase-env) is not set");
+        };
         if value.is_empty() {
             bail!("environment variable {var} is empty");
         }

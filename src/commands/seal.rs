@@ -35,7 +35,8 @@ pub fn run(args: SealArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
         started: Some(started),
         ..Provenance::default()
     };
-    let sealed = seal(plan, &sealer, &prov).context("sealing failed; no package was left behind")?;
+    let sealed =
+        seal(plan, &sealer, &prov).context("sealing failed; no package was left behind")?;
     let secs = (Utc::now() - started).num_milliseconds().max(1) as f64 / 1000.0;
     tracing::info!(
         "sealed in {secs:.1} s ({:.0} MB/s)",

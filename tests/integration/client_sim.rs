@@ -3,14 +3,16 @@
 //! mid-paging, typed errors, and zero read-only violations.
 
 use m365_preserve_collect::auth::{Cloud, Credential, Endpoints, TokenProvider};
-use m365_preserve_collect::graph::{Api, Capture, GraphError, Pacer, RawSink, ReadOnlyClient, Request};
-use m365_preserve_package::workdir::WorkDir;
-use m365_preserve_sources::Budget;
+use m365_preserve_collect::graph::{
+    Api, Capture, GraphError, Pacer, RawSink, ReadOnlyClient, Request,
+};
 use m365_preserve_collect::retry::RetryPolicy;
+use m365_preserve_package::workdir::WorkDir;
 use m365_preserve_sim::faults::FaultConfig;
 use m365_preserve_sim::fixture::{Fixture, Licence};
 use m365_preserve_sim::scenario::default_fixture;
 use m365_preserve_sim::server::{start, FixtureSource, Profile, SimConfig, SimHandle};
+use m365_preserve_sources::Budget;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -173,8 +175,9 @@ async fn paging_every_endpoint_under_faults_loses_and_duplicates_nothing() {
     );
     let mut compared = 0;
     for (path, budget) in queries(&f) {
-        let req =
-            |h: &SimHandle| Request::new(Api::Graph, url(h, &path), budget, Capture::Targets).unknown_enums();
+        let req = |h: &SimHandle| {
+            Request::new(Api::Graph, url(h, &path), budget, Capture::Targets).unknown_enums()
+        };
         let want = all_pages(&c_clean, req(&clean))
             .await
             .unwrap_or_else(|e| panic!("{path}: {e}"));

@@ -1,6 +1,5 @@
 //! `collect` and `demo` (the real binary) against the simulator.
 
-
 use crate::common::{bin, package_in, text, Case};
 use m365_preserve_sim::fixture::{Fixture, Licence};
 use m365_preserve_sim::scenario::{default_fixture, DEMO_SECRET, TOOL_CLIENT_ID};

@@ -1,7 +1,6 @@
 //! `m365-preserve doctor` (the real binary) against the simulator: each
 //! authentication flow, and what a missing permission looks like.
 
-
 use crate::common::{bin, have, text};
 use m365_preserve_sim::fixture::{AppCertificate, Fixture};
 use m365_preserve_sim::scenario::default_fixture;

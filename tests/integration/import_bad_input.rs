@@ -2,7 +2,6 @@
 //! column, exit code 1 and no package; `--skip-bad-rows` instead seals the rest,
 //! lists every skipped row and marks the source partial (exit code 3).
 
-
 use crate::common::{bin, files_under, text, Case};
 use serde_json::Value;
 use std::path::{Path, PathBuf};

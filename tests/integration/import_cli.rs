@@ -2,7 +2,6 @@
 //! supported variant: detection, record counts, mapping, de-duplication,
 //! encodings, and a package that verifies with the originals inside byte for byte.
 
-
 use crate::common::{bin, package_in, text, Case};
 use serde_json::Value;
 use std::path::{Path, PathBuf};

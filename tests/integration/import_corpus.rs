@@ -3,7 +3,6 @@
 //! or, for a tool's own flattened reports, is refused with a clear message.
 //! Skipped when the corpus is absent.
 
-
 use crate::common::{bin, text, Case};
 use serde_json::Value;
 use std::path::PathBuf;

@@ -2,10 +2,9 @@
 //! on Entra ID Free the API directory audit is collected and sign-ins are
 //! unavailable; the portal downloads complete them in the same evidence files.
 
-
 use crate::common::{bin, text, Case};
-use m365_preserve_package::evidence::SourceStatus;
 use m365_preserve_import::{import_into, ImportOptions};
+use m365_preserve_package::evidence::SourceStatus;
 use m365_preserve_package::workdir::WorkDir;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -3,6 +3,8 @@
 //! import of real and self-written exports, the schemas, the README, the CLI's
 //! text and the architecture's rules.
 
+mod architecture;
+mod cli;
 mod client_sim;
 mod collect_sim;
 mod common;

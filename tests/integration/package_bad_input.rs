@@ -1,11 +1,10 @@
 //! Bad input gets a clear error, a non-zero exit, and loses nothing: tampered,
 //! truncated and hostile packages, wrong keys, edited seals and custody lines.
 
-
 use crate::common::*;
-use m365_preserve_package::hashing::sha256_hex;
 use m365_preserve_package::acquisition::Tool;
 use m365_preserve_package::custody::{chain_line, CustodyAction, CustodyEvent};
+use m365_preserve_package::hashing::sha256_hex;
 use m365_preserve_package::paths::PackagePaths;
 use m365_preserve_package::seal::*;
 use m365_preserve_package::signing::{SigningKey, SEAL_NAMESPACE};

@@ -1,7 +1,6 @@
 //! Seal -> verify -> open with this tool, and the same package checked with the
 //! standard tools an IR firm has: age, unzip, 7z, sha256sum, ssh-keygen.
 
-
 use crate::common::*;
 use std::process::Command as Sys;
 

@@ -1,7 +1,6 @@
 //! Every document the program writes validates against the JSON Schemas in
 //! schemas/: seal, manifest, acquisition, and custody lines inside and outside.
 
-
 use crate::common::*;
 use serde_json::Value;
 

@@ -1,6 +1,5 @@
 //! `m365-preserve sim` as a real process.
 
-
 use crate::common::{bin, text};
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;

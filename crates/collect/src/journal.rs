@@ -319,8 +319,15 @@ mod tests {
                 pages: 1,
                 ..Default::default()
             };
-            j.finish(Source::User, "GET /x", s, tally, vec!["n".into()], Vec::new())
-                .unwrap();
+            j.finish(
+                Source::User,
+                "GET /x",
+                s,
+                tally,
+                vec!["n".into()],
+                Vec::new(),
+            )
+            .unwrap();
             j.audit_query_created("w1", "q-1").unwrap();
             let _unfinished = j.spool(Source::User, "GET /y").unwrap();
         }
@@ -345,7 +352,9 @@ mod tests {
         // The torn tail is gone, so new lines parse.
         j.audit_query_created("w2", "q-2").unwrap();
         assert_eq!(
-            Journal::open(&WorkDir::at(dir.path())).unwrap().audit_query("w2"),
+            Journal::open(&WorkDir::at(dir.path()))
+                .unwrap()
+                .audit_query("w2"),
             Some("q-2")
         );
     }

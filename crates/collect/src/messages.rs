@@ -73,7 +73,9 @@ pub async fn messages(
                     size: f.body.len() as u64,
                     sha256: m365_preserve_package::hashing::sha256_hex(&f.body),
                 });
-                found.push(json!({"messageId": id, "mailbox": t.upn, "file": layout::message(&name)}));
+                found.push(
+                    json!({"messageId": id, "mailbox": t.upn, "file": layout::message(&name)}),
+                );
             }
             None => problems.push(format!(
                 "message {id}: {}",
@@ -107,4 +109,3 @@ pub async fn messages(
     write_summary(&c.workdir, &summary)?;
     Ok(summary)
 }
-

@@ -11,11 +11,11 @@ use crate::collector::{Collector, QueryOutcome, QueryProblem};
 use crate::graph::{graph_url, Api, GraphError, Request};
 use crate::journal::{Finished, QueryTally};
 use crate::{record_time, window_json, CollectError};
+use chrono::{Duration, Utc};
+use futures_util::future::join_all;
 use m365_preserve_package::evidence::{write_summary, SourceStatus, SourceSummary};
 use m365_preserve_package::timefmt::format_utc;
 use m365_preserve_sources::{AuditApi, Budget, Keep, Query, Source, Target, Window};
-use chrono::{Duration, Utc};
-use futures_util::future::join_all;
 use serde_json::{json, Map, Value};
 
 const SOURCE: Source = Source::PurviewAudit;
@@ -431,8 +431,7 @@ impl Collector<'_> {
                     .iter()
                     .filter_map(|f| record[f].as_str())
                     .any(|v| ids.iter().any(|id| id.eq_ignore_ascii_case(v)));
-                let when =
-                    record_time(&record, "CreationTime").is_some_and(|t| w.contains(t));
+                let when = record_time(&record, "CreationTime").is_some_and(|t| w.contains(t));
                 if who && when {
                     tally.records += 1;
                     spool.push(&record).map_err(QueryProblem::disk)?;

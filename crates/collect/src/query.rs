@@ -13,7 +13,8 @@ use serde_json::{Map, Value};
 
 /// Whether `record` belongs to the source (the service may return more).
 pub(crate) fn kept(keep: &Keep, record: &Value) -> bool {
-    let in_window = |field: &str, w: &Window| record_time(record, field).is_some_and(|t| w.contains(t));
+    let in_window =
+        |field: &str, w: &Window| record_time(record, field).is_some_and(|t| w.contains(t));
     match keep {
         Keep::All => true,
         Keep::InWindow { field, window } => in_window(field, window),

@@ -4,8 +4,8 @@
 //! whose day and month could be swapped is kept verbatim and flagged, never guessed.
 //! The Purview export's `CreationDate` is documented US-locale (`9/20/2023 4:05:03 AM`).
 
-use m365_preserve_package::timefmt::parse_iso_datetime;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use m365_preserve_package::timefmt::parse_iso_datetime;
 
 /// How a date cell was read.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -174,7 +174,7 @@ pub enum JsonKind {
     InboxRule,
     Mailbox,
     /// Another Graph object type collected by a named source.
-    Graph(Source, &'static str),
+    Graph(Source),
 }
 
 impl JsonKind {
@@ -199,7 +199,7 @@ impl JsonKind {
             ),
             JsonKind::InboxRule => "exchange-powershell/get-inboxrule-json".into(),
             JsonKind::Mailbox => "exchange-powershell/get-mailbox-json".into(),
-            JsonKind::Graph(_, what) => format!("graph-json/{what}"),
+            JsonKind::Graph(source) => format!("graph-json/{}", graph_type(source)),
         }
     }
 }
@@ -237,7 +237,7 @@ pub fn json_kind(m: &Map<String, Value>) -> Option<JsonKind> {
         return Some(JsonKind::GraphAudit);
     }
     if has("sequence") && (has("conditions") || has("actions")) {
-        return Some(JsonKind::Graph(Source::MailboxRules, "message-rules"));
+        return Some(JsonKind::Graph(Source::MailboxRules));
     }
     if exchange::is_inbox_rule(&mut m.keys().map(String::as_str)) {
         return Some(JsonKind::InboxRule);
@@ -246,16 +246,16 @@ pub fn json_kind(m: &Map<String, Value>) -> Option<JsonKind> {
         return Some(JsonKind::Mailbox);
     }
     if s(m, "@odata.type").ends_with("AuthenticationMethod") {
-        return Some(JsonKind::Graph(Source::AuthMethods, "authentication-methods"));
+        return Some(JsonKind::Graph(Source::AuthMethods));
     }
     if has("clientId") && has("consentType") && has("scope") {
-        return Some(JsonKind::Graph(Source::Oauth2Grants, "oauth2-grants"));
+        return Some(JsonKind::Graph(Source::Oauth2Grants));
     }
     if has("servicePrincipalType") || (has("appId") && has("servicePrincipalNames")) {
-        return Some(JsonKind::Graph(Source::ServicePrincipals, "service-principals"));
+        return Some(JsonKind::Graph(Source::ServicePrincipals));
     }
     if has("deviceId") && has("operatingSystem") {
-        return Some(JsonKind::Graph(Source::Devices, "devices"));
+        return Some(JsonKind::Graph(Source::Devices));
     }
     None
 }
@@ -267,13 +267,25 @@ pub enum Routed {
     NotImported(String),
 }
 
+/// The Graph objects of a source, as a variant names them.
+fn graph_type(source: Source) -> &'static str {
+    match source {
+        Source::MailboxRules => "message-rules",
+        Source::AuthMethods => "authentication-methods",
+        other => other.as_str(),
+    }
+}
+
 /// Converts a classified record and picks its source (`hint`: from the file name).
 pub fn route(kind: JsonKind, m: Map<String, Value>, hint: Option<Source>) -> Routed {
     match kind {
         JsonKind::GraphSignin => Routed::To(signin_source(&m, hint), Value::Object(m)),
         JsonKind::GraphAudit => Routed::To(Source::EntraAudit, Value::Object(m)),
         JsonKind::GraphAuditRecord => Routed::To(Source::PurviewAudit, Value::Object(m)),
-        JsonKind::ManagementApi => Routed::To(Source::PurviewAudit, purview::from_audit_data(m, &Map::new())),
+        JsonKind::ManagementApi => Routed::To(
+            Source::PurviewAudit,
+            purview::from_audit_data(m, &Map::new()),
+        ),
         JsonKind::Diagnostic => {
             let category = s(&m, "category").to_string();
             match monitor::category_source(&category) {
@@ -293,7 +305,7 @@ pub fn route(kind: JsonKind, m: Map<String, Value>, hint: Option<Source>) -> Rou
         }
         JsonKind::InboxRule => Routed::To(Source::MailboxRules, exchange::rule(m)),
         JsonKind::Mailbox => Routed::To(Source::MailboxSettings, Value::Object(m)),
-        JsonKind::Graph(source, _) => Routed::To(source, Value::Object(m)),
+        JsonKind::Graph(source) => Routed::To(source, Value::Object(m)),
     }
 }
 

@@ -9,7 +9,6 @@
 use super::mapping::{bool_text, UNMAPPED};
 use serde_json::{Map, Value};
 
-
 /// Is this a `Get-InboxRule` object or row (keys as exported)?
 pub fn is_inbox_rule(keys: &mut dyn Iterator<Item = &str>) -> bool {
     let mut seen = (false, false, false);

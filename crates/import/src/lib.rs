@@ -24,15 +24,15 @@ mod sink;
 pub use error::{BadRow, ImportError, Position, EXPECTED_FORMATS};
 pub use mapping::UNMAPPED;
 
-use m365_preserve_package::evidence::SourceSummary;
-use m365_preserve_package::hashing::HashingWriter;
-use m365_preserve_package::custody::{append_to_work_log, CustodyAction, CustodyEvent};
-use m365_preserve_package::layout;
-use m365_preserve_package::workdir::WorkDir;
-use m365_preserve_sources::Source;
 use csvread::{CsvRows, RowIssue};
 use detect::{CsvKind, JsonKind, Refusal, Routed};
 use jsonread::{JsonIssue, JsonRecords};
+use m365_preserve_package::custody::{append_to_work_log, CustodyAction, CustodyEvent};
+use m365_preserve_package::evidence::SourceSummary;
+use m365_preserve_package::hashing::HashingWriter;
+use m365_preserve_package::layout;
+use m365_preserve_package::workdir::WorkDir;
+use m365_preserve_sources::Source;
 use mapping::AmbiguousDate;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -599,7 +599,10 @@ impl FileRun<'_> {
 fn source_details(
     reports: &[FileReport],
     sources: &[Source],
-) -> (BTreeMap<Source, Map<String, Value>>, BTreeMap<Source, String>) {
+) -> (
+    BTreeMap<Source, Map<String, Value>>,
+    BTreeMap<Source, String>,
+) {
     let mut details = BTreeMap::new();
     let mut partial = BTreeMap::new();
     for &source in sources {

@@ -8,7 +8,6 @@ use super::mapping::UNMAPPED;
 use m365_preserve_sources::Source;
 use serde_json::{Map, Value};
 
-
 /// The evidence source of a diagnostic-settings category, if it is imported.
 pub fn category_source(category: &str) -> Option<Source> {
     match category {
@@ -130,11 +129,15 @@ pub fn signin_table_source(row: &Map<String, Value>) -> Source {
         ("AADServicePrincipalSignInLogs", _) | (_, "ServicePrincipalSignInLogs") => {
             Source::SigninsServicePrincipal
         }
-        ("AADManagedIdentitySignInLogs", _) | (_, "ManagedIdentitySignInLogs") => Source::SigninsManagedIdentity,
+        ("AADManagedIdentitySignInLogs", _) | (_, "ManagedIdentitySignInLogs") => {
+            Source::SigninsManagedIdentity
+        }
         ("SigninLogs", _) | (_, "SignInLogs") => Source::SigninsInteractive,
         _ => match row.get("IsInteractive") {
             Some(Value::Bool(false)) => Source::SigninsNonInteractive,
-            Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Source::SigninsNonInteractive,
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => {
+                Source::SigninsNonInteractive
+            }
             _ => Source::SigninsInteractive,
         },
     }

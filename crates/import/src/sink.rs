@@ -125,12 +125,7 @@ impl Sinks {
 
     /// Writes `record` to `source` unless an earlier one had its id. Returns
     /// whether it was written.
-    pub fn put(
-        &mut self,
-        source: Source,
-        file: u32,
-        record: &Value,
-    ) -> Result<bool, ImportError> {
+    pub fn put(&mut self, source: Source, file: u32, record: &Value) -> Result<bool, ImportError> {
         self.ensure(source)?;
         let sink = self.sinks.get_mut(&source).expect("ensured");
         let fresh = sink.remember(source, record, file);

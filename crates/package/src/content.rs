@@ -38,7 +38,10 @@ impl ContentPlan {
 /// files all go under `evidence/`. Links and special files are refused:
 /// evidence must be real files.
 pub fn plan_content(root: &Path) -> Result<ContentPlan, PackageError> {
-    let meta = fs::metadata(root).map_err(io_err(root))?;
+    let meta = fs::metadata(root).map_err(|source| FolderProblem::Unreadable {
+        path: root.to_path_buf(),
+        source,
+    })?;
     if !meta.is_dir() {
         return Err(FolderProblem::NotAFolder(root.to_path_buf()).into());
     }

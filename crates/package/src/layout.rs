@@ -115,7 +115,10 @@ mod tests {
     fn roles_follow_the_top_folder() {
         assert_eq!(FileRole::of("evidence/user.json"), FileRole::Evidence);
         assert_eq!(FileRole::of("evidence/imported/a.csv"), FileRole::Imported);
-        assert_eq!(FileRole::of("evidence/attachments/x.png"), FileRole::Attachment);
+        assert_eq!(
+            FileRole::of("evidence/attachments/x.png"),
+            FileRole::Attachment
+        );
         assert_eq!(FileRole::of("raw/user/000001.json"), FileRole::Raw);
         assert_eq!(FileRole::of("acquisition.json"), FileRole::Acquisition);
         assert_eq!(FileRole::of("custody.jsonl"), FileRole::Custody);

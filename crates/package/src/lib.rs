@@ -65,7 +65,10 @@ pub enum PackageError {
         source: age::DecryptError,
     },
     #[error("signing key {path}: {why}")]
-    BadSigningKey { path: PathBuf, why: SigningKeyProblem },
+    BadSigningKey {
+        path: PathBuf,
+        why: SigningKeyProblem,
+    },
     #[error("the identity does not match any recipient of this package (wrong key?); the seal lists the recipients' public keys")]
     WrongIdentity,
     #[error("wrong passphrase (or the package header is corrupt)")]
@@ -111,6 +114,11 @@ pub enum Damage {
 /// Why a folder cannot be sealed as it is.
 #[derive(Debug, thiserror::Error)]
 pub enum FolderProblem {
+    #[error("cannot read the folder {path} ({source}); check the path")]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{0} is not a folder")]
     NotAFolder(PathBuf),
     #[error("{root} contains {name}, which the sealer writes itself; move it away")]
@@ -120,7 +128,10 @@ pub enum FolderProblem {
     #[error("{0} is not a regular file")]
     SpecialFile(PathBuf),
     #[error("{path} cannot be sealed as it is named: {why}; rename it")]
-    BadName { path: PathBuf, why: names::NameProblem },
+    BadName {
+        path: PathBuf,
+        why: names::NameProblem,
+    },
     #[error("{path} is not a source summary: {source}")]
     BadSummary {
         path: PathBuf,

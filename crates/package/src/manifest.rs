@@ -81,4 +81,3 @@ pub fn sha256sums<'a>(entries: impl IntoIterator<Item = (&'a str, &'a str)>) -> 
         .map(|(path, sha)| format!("{sha}  {path}\n"))
         .collect()
 }
-

@@ -3,8 +3,8 @@
 //! Nothing is ever written outside the destination, and nothing is overwritten.
 
 use super::crypto::Identities;
-use super::paths::PackagePaths;
 use super::names;
+use super::paths::PackagePaths;
 use super::verify::{verify, EntrySink, Inside, VerifyReport};
 use super::{io_err, PackageError};
 use crate::hashing::HashingWriter;

@@ -1,5 +1,6 @@
 //! The four files of a package, found from any one of them.
 
+use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 
 /// `CASE_<UTC>.zip.age`, `.seal.json`, `.seal.json.sig`, `.custody.jsonl`.
@@ -40,6 +41,25 @@ impl PackagePaths {
             .to_string();
         Self::new(&dir, &base)
     }
+}
+
+/// A file name safe on every file system: case ids become `[A-Za-z0-9._-]`.
+pub fn package_base(case_id: &str, sealed: DateTime<Utc>) -> String {
+    let safe: String = case_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!(
+        "{}_{}",
+        safe.trim_matches('.'),
+        sealed.format("%Y%m%dT%H%M%SZ")
+    )
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::evidence::{FileDigest, SourceStatus, SourceSummary};
 use crate::hashing::{sha256_hex, HashingWriter};
 use crate::layout::{self, FileRole};
 use crate::manifest::{sha256sums, Manifest, ManifestFile};
-use crate::paths::PackagePaths;
+use crate::paths::{package_base, PackagePaths};
 use crate::signing::{SigningKey, SEAL_NAMESPACE};
 use crate::timefmt::format_utc;
 use crate::zipwrite::{ZipOptions, ZipStreamWriter};
@@ -91,7 +91,6 @@ pub struct Seal {
     pub signer: Signer,
     pub signature: SignatureRef,
 }
-
 
 /// Whether every source of a package is complete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -385,7 +384,11 @@ impl Output {
     /// size and SHA-256.
     fn finish(&mut self, case_id: &str) -> Result<(u64, String), PackageError> {
         let ct = self.paths.ciphertext.clone();
-        let comment = format!("{} {} case {case_id}", crate::TOOL_NAME, crate::TOOL_VERSION);
+        let comment = format!(
+            "{} {} case {case_id}",
+            crate::TOOL_NAME,
+            crate::TOOL_VERSION
+        );
         let zip = self.zip.take().expect("finished once");
         let encrypted = zip.finish(&comment).map_err(io_err(&ct))?;
         let sink = encrypted.finish().map_err(io_err(&ct))?;
@@ -493,7 +496,11 @@ fn inner_custody(
         "bytes": files.iter().map(|f| f.size).sum::<u64>(),
         "records": plan.summaries.iter().map(|s| s.records).sum::<u64>(),
     }));
-    Ok(custody::append_events(&prior, vec![started, done], INNER_GENESIS))
+    Ok(custody::append_events(
+        &prior,
+        vec![started, done],
+        INNER_GENESIS,
+    ))
 }
 
 /// The log a collector left, followed by this run's.
@@ -569,25 +576,6 @@ fn seal_document(
             namespace: SEAL_NAMESPACE.into(),
         },
     }
-}
-
-/// A file name safe on every file system: case ids become `[A-Za-z0-9._-]`.
-pub fn package_base(case_id: &str, sealed: DateTime<Utc>) -> String {
-    let safe: String = case_id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._-".contains(c) {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    format!(
-        "{}_{}",
-        safe.trim_matches('.'),
-        sealed.format("%Y%m%dT%H%M%SZ")
-    )
 }
 
 /// Counts bytes read and reports them.

@@ -15,7 +15,7 @@ pub struct WorkDir {
 impl WorkDir {
     /// The name of a new run's work folder inside the output folder.
     pub fn name_for(case_id: &str, started: DateTime<Utc>) -> String {
-        format!(".work-{}", crate::seal::package_base(case_id, started))
+        format!(".work-{}", crate::paths::package_base(case_id, started))
     }
 
     /// Creates a new work folder that only its owner can enter (0700).
@@ -132,10 +132,7 @@ mod tests {
     #[test]
     fn paths_follow_the_layout() {
         let w = WorkDir::at(Path::new("/w"));
-        assert_eq!(
-            w.evidence_json("user"),
-            Path::new("/w/evidence/user.json")
-        );
+        assert_eq!(w.evidence_json("user"), Path::new("/w/evidence/user.json"));
         assert_eq!(
             w.summary("user"),
             Path::new("/w/.m365-preserve/sources/user.json")

@@ -151,7 +151,7 @@ impl Faults {
                 }
             }
             out
-        } else if crate::server::is_token_endpoint(path) || path.starts_with("/api/") {
+        } else if crate::shared::is_token_endpoint(path) || path.starts_with("/api/") {
             transport.to_vec()
         } else {
             Vec::new()

@@ -292,9 +292,10 @@ fn shift_one(s: &str, delta: chrono::Duration) -> Option<String> {
         .find(['Z', 'z', '+', '-'])
         .map(|i| i + 19)
         .unwrap_or(s.len());
-    let original_offset = m365_preserve_package::timefmt::parse_iso_datetime(&format!("{}Z", &s[..zone_start]))
-        .map(|naive| naive.utc - parsed.utc)
-        .unwrap_or_default();
+    let original_offset =
+        m365_preserve_package::timefmt::parse_iso_datetime(&format!("{}Z", &s[..zone_start]))
+            .map(|naive| naive.utc - parsed.utc)
+            .unwrap_or_default();
     let local = parsed.utc + delta + original_offset;
     let sep = b[10] as char;
     let mut out = local.format(&format!("%Y-%m-%d{sep}%H:%M:%S")).to_string();

@@ -13,6 +13,7 @@ pub mod odata;
 pub mod reqlog;
 pub mod scenario;
 pub mod server;
+pub mod settings;
 pub mod shared;
 pub mod throttle;
 pub mod token;

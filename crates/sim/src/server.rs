@@ -10,13 +10,15 @@
 //!    except the token / device-code POSTs and the audit-log query POST;
 //! 3. [`faults::inject`] (when configured).
 
-use crate::SimError;
 use super::faults::{self, FaultConfig, Faults};
 use super::fixture::{self, Fixture, Licence};
 use super::graph::{self, ApiError, GraphSettings};
 use super::reqlog::{self, RequestLog, Violation};
+use super::shared::is_token_endpoint;
 use super::shared::{RecordSource, Shared, SimClock, VecSource, GRAPH_RESOURCE};
 use super::token::{Claims, TokenStore};
+pub use crate::settings::{OldFilters, Profile};
+use crate::SimError;
 use axum::extract::Request;
 use axum::http::header::ALLOW;
 use axum::http::{Method, StatusCode};
@@ -31,29 +33,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-
-/// How fast the simulated services answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
-pub enum Profile {
-    /// No added latency; audit queries finish in seconds of simulated time.
-    Fast,
-    /// Per-page latencies like the real service (seconds for sign-in pages,
-    /// minutes for audit queries), scaled by the time scale.
-    Realistic,
-}
-
-/// What the audit logs do with a filter reaching back past the retention
-/// window (both behaviours are reported, graph-api.md 1.4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
-pub enum OldFilters {
-    /// Answer the records still retained (often an empty page).
-    #[default]
-    Empty,
-    /// 400 `BadRequest` "Invalid filter clause".
-    Reject,
-}
 
 /// Where the tenant's data comes from.
 // A `Fixture` is large, but a config is built once per server: boxing it
@@ -301,15 +280,6 @@ fn time_of(record: &Value, field: &str) -> Option<DateTime<Utc>> {
 
 fn sort_newest_first(records: &mut [Value], field: &str) {
     records.sort_by_key(|r| std::cmp::Reverse(time_of(r, field)));
-}
-
-/// `/{tenant}/oauth2/v2.0/token` or `/{tenant}/oauth2/v2.0/devicecode`.
-pub fn is_token_endpoint(path: &str) -> bool {
-    let segments: Vec<&str> = path.split('/').collect();
-    matches!(
-        segments.as_slice(),
-        ["", tenant, "oauth2", "v2.0", "token" | "devicecode"] if !tenant.is_empty()
-    )
 }
 
 /// The only non-GET requests a read-only collector may send.

@@ -138,3 +138,12 @@ pub fn request_base(headers: &axum::http::HeaderMap, uri: &axum::http::Uri) -> O
     // A Host header never carries user info; one that does is not an address.
     (!authority.as_str().contains('@')).then(|| format!("http://{authority}"))
 }
+
+/// `/{tenant}/oauth2/v2.0/token` or `/{tenant}/oauth2/v2.0/devicecode`.
+pub fn is_token_endpoint(path: &str) -> bool {
+    let segments: Vec<&str> = path.split('/').collect();
+    matches!(
+        segments.as_slice(),
+        ["", tenant, "oauth2", "v2.0", "token" | "devicecode"] if !tenant.is_empty()
+    )
+}

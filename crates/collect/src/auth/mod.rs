@@ -39,8 +39,12 @@ pub enum AuthError {
     Declined,
     #[error("device code expired before the sign-in was completed; run the command again")]
     Expired,
-    #[error("cannot reach the token endpoint {url}: {message}")]
-    Network { url: String, message: String },
+    #[error("cannot reach the token endpoint {url} ({why}, {attempts} attempts); check the network (proxy, firewall) and --tenant, then run the command again")]
+    Network {
+        url: String,
+        why: String,
+        attempts: u32,
+    },
     #[error("the token endpoint answered something unexpected: {0}")]
     Protocol(String),
 }
@@ -293,12 +297,13 @@ impl TokenProvider {
                         Err(e) => (None, format!("reading the response: {e}")),
                     }
                 }
-                Err(e) => (None, e.to_string()),
+                Err(e) => (None, crate::graph::network_reason(&e)),
             };
             if attempt >= self.retry.max_attempts {
                 return Err(AuthError::Network {
                     url: url.to_string(),
-                    message: format!("{why} (after {attempt} attempts)"),
+                    why,
+                    attempts: attempt,
                 });
             }
             tracing::debug!("token endpoint: {why}; retrying");

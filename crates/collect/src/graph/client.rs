@@ -2,14 +2,14 @@
 //! sending function is private and takes a [`Verb`] that has exactly two values:
 //! GET, and creating a Purview audit-log query. No other request can be built.
 
-use super::pacer::Pacer;
-use m365_preserve_sources::{Budget, Source};
 use super::error::{classify, GraphError, Verdict};
+use super::pacer::Pacer;
 use super::raw::{RawMeta, RawSink};
 use crate::auth::TokenProvider;
 use crate::retry::{parse_retry_after, RetryPolicy};
 use age::secrecy::ExposeSecret;
 use bytes::Bytes;
+use m365_preserve_sources::{Budget, Source};
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -265,7 +265,11 @@ impl ReadOnlyClient {
             self.requests.fetch_add(1, Ordering::Relaxed);
             let sent = rb.send().await;
             let (retry_after, why, throttled) = match sent {
-                Err(e) => (None, format!("request failed: {}", without_url(e)), false),
+                Err(e) => (
+                    None,
+                    format!("request failed: {}", super::network_reason(&e)),
+                    false,
+                ),
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let header = |name: &str| {
@@ -297,7 +301,7 @@ impl ReadOnlyClient {
                     let body = match resp.bytes().await {
                         Ok(b) => b,
                         Err(e) => {
-                            meta.incomplete = Some(without_url(e));
+                            meta.incomplete = Some(super::network_reason(&e));
                             self.keep_raw(req, meta, b"");
                             drop(admission);
                             self.pause(attempt, None, req, "the response body was cut off", false)
@@ -411,18 +415,6 @@ impl ReadOnlyClient {
             }
         }
     }
-}
-
-/// reqwest errors print the URL; the message alone is enough (the URL is logged once).
-fn without_url(e: reqwest::Error) -> String {
-    let e = e.without_url();
-    let mut msg = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        msg.push_str(&format!(": {s}"));
-        source = s.source();
-    }
-    msg
 }
 
 /// Pages of one collection.

@@ -3,8 +3,8 @@
 //! raw capture.
 
 mod client;
-mod pacer;
 mod error;
+mod pacer;
 mod raw;
 
 pub use client::{Api, Capture, Fetched, Page, Pager, ReadOnlyClient, Request};
@@ -28,4 +28,27 @@ pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
         .connect_timeout(std::time::Duration::from_secs(30))
         .timeout(std::time::Duration::from_secs(300))
         .build()
+}
+
+/// What went wrong with a request, in words, without its URL (the URL is said
+/// once, by whoever reports the error).
+pub fn network_reason(e: &reqwest::Error) -> String {
+    let mut root: &dyn std::error::Error = e;
+    while let Some(s) = root.source() {
+        root = s;
+    }
+    let text = root.to_string();
+    let lower = text.to_lowercase();
+    if e.is_timeout() {
+        "timed out".into()
+    } else if lower.contains("connection refused") {
+        "connection refused".into()
+    } else if lower.contains("dns") || lower.contains("lookup") || lower.contains("name or service")
+    {
+        format!("the host name does not resolve: {text}")
+    } else if e.is_connect() {
+        format!("cannot connect: {text}")
+    } else {
+        text
+    }
 }

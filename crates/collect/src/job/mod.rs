@@ -102,17 +102,22 @@ pub enum JobError {
     #[error("--attach {path}: {why}")]
     Attach { path: PathBuf, why: String },
     #[error("import failed; nothing was sealed. Fix or leave out the file and collect again (this run's work folder {workdir} can be deleted): {error}")]
-    Import { workdir: PathBuf, error: ImportError },
+    Import {
+        workdir: PathBuf,
+        error: Box<ImportError>,
+    },
     #[error("sealing failed; the work folder {workdir} is kept: {error}")]
     Seal {
         workdir: PathBuf,
-        error: PackageError,
+        error: Box<PackageError>,
     },
     #[error("cannot write {path}: {error}")]
     Custody {
         path: PathBuf,
         error: std::io::Error,
     },
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
     #[error(transparent)]
     Collect(#[from] CollectError),
 }
@@ -131,7 +136,12 @@ impl Collection {
             path: sealer.out_dir.to_path_buf(),
             source,
         })?;
+        let graph = conn.tokens.endpoints().graph_resource.clone();
+        conn.tokens.token(&graph).await?;
         let (workdir, prior) = self.open_workdir(sealer, now)?;
+        // A new work folder holds nothing worth resuming until the run's
+        // parameters are in it: it goes away if the run stops before.
+        let mut unstarted = Unstarted(prior.is_none().then(|| workdir.clone()));
         let client = ReadOnlyClient::new(
             conn.http.clone(),
             conn.tokens.clone(),
@@ -148,12 +158,11 @@ impl Collection {
         }
         let params = match prior {
             Some(p) => p.check_resumed(sealer.case_id, &self.users, &sources, &workdir)?,
-            None => {
-                RunParams::new_run(self, sealer.case_id, sources.clone(), &client, &base, now)
-                    .await?
-                    .save(&workdir)?
-            }
+            None => RunParams::new_run(self, sealer.case_id, sources.clone(), &client, &base, now)
+                .await?
+                .save(&workdir)?,
         };
+        unstarted.0 = None;
         let journal = Journal::open(&workdir).map_err(CollectError::from)?;
         self.record_start(&workdir, &params, &journal, sealer)?;
         let collector = Collector {
@@ -177,15 +186,13 @@ impl Collection {
                 .as_ref()
                 .and_then(|c| c["tid"].as_str().map(String::from)),
             cloud: conn.cloud.clone(),
-            operator: Some(
-                json!({"flow": conn.tokens.credential_kind(), "token_claims": claims}),
-            ),
+            operator: Some(json!({"flow": conn.tokens.credential_kind(), "token_claims": claims})),
         };
         let sealed = plan_content(workdir.root())
             .and_then(|plan| seal(plan, sealer, &provenance))
             .map_err(|error| JobError::Seal {
                 workdir: workdir.root().to_path_buf(),
-                error,
+                error: Box::new(error),
             })?;
         let kept = if self.keep_workdir {
             tracing::info!("work folder kept: {}", workdir.root().display());
@@ -231,9 +238,7 @@ impl Collection {
             warn_unfinished_packages(sealer.out_dir);
             return Ok((workdir, Some(prior)));
         }
-        let dir = sealer
-            .out_dir
-            .join(WorkDir::name_for(sealer.case_id, now));
+        let dir = sealer.out_dir.join(WorkDir::name_for(sealer.case_id, now));
         let workdir = WorkDir::create(&dir).map_err(|source| JobError::Create {
             path: dir.clone(),
             source,
@@ -336,17 +341,9 @@ impl Collection {
             }
             v
         } else {
-            join_all(runs)
-                .await
-                .into_iter()
-                .collect::<Result<_, _>>()?
+            join_all(runs).await.into_iter().collect::<Result<_, _>>()?
         };
-        summaries.sort_by_key(|s| {
-            params
-                .sources
-                .iter()
-                .position(|p| p.as_str() == s.source)
-        });
+        summaries.sort_by_key(|s| params.sources.iter().position(|p| p.as_str() == s.source));
         if !params.message_ids.is_empty() && !params.sources.contains(&Source::Messages) {
             let plan = Source::Messages.plan(&input);
             if let Plan::Messages { ids } = plan {
@@ -410,7 +407,7 @@ impl Collection {
             import_into(workdir, &self.imports, &self.import_options).map_err(|error| {
                 JobError::Import {
                     workdir: workdir.root().to_path_buf(),
-                    error,
+                    error: Box::new(error),
                 }
             })?;
         for merged in report.sources {
@@ -420,6 +417,17 @@ impl Collection {
             }
         }
         Ok(())
+    }
+}
+
+/// A new work folder, removed when dropped (unless taken).
+struct Unstarted(Option<WorkDir>);
+
+impl Drop for Unstarted {
+    fn drop(&mut self) {
+        if let Some(w) = &self.0 {
+            let _ = std::fs::remove_dir_all(w.root());
+        }
     }
 }
 

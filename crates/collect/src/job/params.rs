@@ -2,8 +2,8 @@
 //! run asks for exactly the same (in particular the same windows, not later ones).
 
 use super::{Collection, JobError};
-use crate::graph::ReadOnlyClient;
 use crate::entra_retention_days;
+use crate::graph::ReadOnlyClient;
 use chrono::{DateTime, Duration, Utc};
 use m365_preserve_package::workdir::WorkDir;
 use m365_preserve_sources::{AuditApi, Source, SpScope, Window};
@@ -60,8 +60,11 @@ impl RunParams {
         sources: &[Source],
         workdir: &WorkDir,
     ) -> Result<Self, JobError> {
-        if (self.case.as_str(), self.users.as_slice(), self.sources.as_slice())
-            != (case, users, sources)
+        if (
+            self.case.as_str(),
+            self.users.as_slice(),
+            self.sources.as_slice(),
+        ) != (case, users, sources)
         {
             return Err(JobError::ResumeMismatch {
                 workdir: workdir.root().to_path_buf(),

@@ -90,9 +90,7 @@ fn open_archive(paths: &PackagePaths, opts: &Inside<'_>) -> Result<Archive, Stri
         .decrypt(BufReader::with_capacity(1 << 20, file))
         .map_err(|e| e.to_string())?;
     zip::ZipArchive::new(stream).map_err(|e| {
-        format!(
-            "the decrypted stream is not a readable zip: {e} (corrupt or truncated package)"
-        )
+        format!("the decrypted stream is not a readable zip: {e} (corrupt or truncated package)")
     })
 }
 
@@ -332,7 +330,11 @@ fn check_files(manifest: &Manifest, digests: &Digests) -> Result<String, String>
     }
 }
 
-fn check_sums(zip: &mut Archive, manifest: &Manifest, manifest_sha: &str) -> Result<String, String> {
+fn check_sums(
+    zip: &mut Archive,
+    manifest: &Manifest,
+    manifest_sha: &str,
+) -> Result<String, String> {
     let expected = sha256sums(
         manifest
             .files

@@ -16,7 +16,7 @@
 use super::paging::{self, Order, Page, Slice};
 use super::{entity, json, strip, with_select, ApiError, Call, Ctx, Denial, Pace, Version};
 use crate::odata::{prop as p, Expr, FilterSpec, Kind, Lambda, Style, EQ, NE, ORD, STARTS};
-use crate::server::OldFilters;
+use crate::settings::OldFilters;
 use crate::shared::RecordSource;
 use crate::throttle::Budget;
 use axum::extract::{Path, State};

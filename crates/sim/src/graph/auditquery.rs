@@ -24,7 +24,7 @@
 
 use super::paging::{self, Order, Page, Picked};
 use super::{entity, json, ApiError, Call, Ctx, Pace};
-use crate::server::Profile;
+use crate::settings::Profile;
 use crate::throttle::Budget;
 use axum::body::Bytes;
 use axum::extract::{Path, State};

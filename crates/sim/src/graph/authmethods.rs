@@ -221,10 +221,7 @@ pub(super) async fn requirements(
 }
 
 /// Registration reports are premium data and need `AuditLog.Read.All`.
-async fn registration_checks(
-    ctx: &Ctx,
-    call: &Call,
-) -> Result<crate::throttle::Slot, ApiError> {
+async fn registration_checks(ctx: &Ctx, call: &Call) -> Result<crate::throttle::Slot, ApiError> {
     call.require(REGISTRATION_PERMISSIONS, Denial::Report)?;
     ctx.require_premium()?;
     ctx.admit(call, Budget::Reports, Pace::Report).await

@@ -28,7 +28,7 @@ pub use error::ApiError;
 
 use crate::fixture::{Licence, Tenant};
 use crate::odata::{FilterSpec, QueryOptions};
-use crate::server::{OldFilters, Profile};
+use crate::settings::{OldFilters, Profile};
 use crate::shared::{Shared, GRAPH_RESOURCE};
 use crate::throttle::{Budget, Slot, Throttled, Throttles};
 use crate::token::Claims;

@@ -1,7 +1,7 @@
 //! Directory audits (`directoryAudit`, the shape Graph returns): the tenant's
 //! daily administration and service noise, and every change the attacker made.
 
-use super::catalog::*;
+use super::catalogue::*;
 use super::ids::{at, audit_id, guid, random_guid, secs, ticks};
 use super::signins::attacker_device_id;
 use super::story::*;
@@ -831,11 +831,6 @@ fn attack() -> Vec<Audit<'static>> {
         )),
     );
     out
-}
-
-/// `alice_fabrikam.com#EXT#@tenant`: how an invited guest's UPN is formed.
-pub fn guest_upn(address: &str) -> String {
-    format!("{}#EXT#@{DOMAIN}", address.replace('@', "_"))
 }
 
 /// The audits of registering an application with a client secret.

@@ -2,8 +2,7 @@
 //! state as they stand at the anchor, after the attack. Values that summarise
 //! logs (signInActivity, devices' last sign-in) are computed from the sign-ins.
 
-use super::audits::guest_upn;
-use super::catalog::*;
+use super::catalogue::*;
 use super::ids::{at, cloud_sid, exchange_id, guid, role_assignment_id, rule_id, secs, ticks};
 use super::messages;
 use super::signins::{attacker_device_id, story_request_id};

@@ -8,7 +8,7 @@
 //! them with its per-request fields (id, time, correlation, session, token id)
 //! drawn from `i`.
 
-use super::catalog::*;
+use super::catalogue::*;
 use super::ids::{random_guid, request_id, secs, token_identifier};
 use super::signins::{browser_signin, desktop_refresh, mobile_refresh, workload_run, DESKTOP_APPS};
 use crate::shared::RecordSource;

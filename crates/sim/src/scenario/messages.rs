@@ -2,7 +2,7 @@
 //! `GET /users/{id}/messages/{id}/$value` returns: the phish, the fraudulent
 //! payment instruction the attacker sent, and the customer's reply they deleted.
 
-use super::catalog::DOMAIN;
+use super::catalogue::DOMAIN;
 use super::ids::exchange_id;
 use super::story::*;
 use base64::engine::general_purpose::STANDARD;

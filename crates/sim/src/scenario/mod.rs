@@ -16,7 +16,7 @@
 //! the same tenant on demand, for benchmarks.
 
 mod audits;
-mod catalog;
+mod catalogue;
 mod directory;
 mod ids;
 mod large;
@@ -25,7 +25,7 @@ mod purview;
 mod signins;
 mod story;
 
-pub use catalog::TENANT_ID;
+pub use catalogue::TENANT_ID;
 pub use large::{large_signins, LargeSignIns};
 
 use super::fixture::Fixture;
@@ -37,10 +37,10 @@ use std::path::{Component, Path, PathBuf};
 pub const ANCHOR: &str = "2026-11-25T00:00:00Z";
 
 /// Client id of the `m365-preserve` app registration in the simulated tenant.
-pub const TOOL_CLIENT_ID: &str = catalog::TOOL.id;
+pub const TOOL_CLIENT_ID: &str = catalogue::TOOL.id;
 
 /// Client id of `limited-reader`, which holds only User.Read.All.
-pub const LIMITED_CLIENT_ID: &str = catalog::LIMITED.id;
+pub const LIMITED_CLIENT_ID: &str = catalogue::LIMITED.id;
 
 /// The client secret of both apps. It exists only in the simulator: the fixture
 /// stores its SHA-256, and no real tenant accepts it.

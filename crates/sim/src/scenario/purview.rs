@@ -3,7 +3,7 @@
 //! schema). Mailbox and file activity follows the sign-ins that obtained the
 //! tokens (same session ids, addresses and clients), so the sources agree.
 
-use super::catalog::*;
+use super::catalogue::*;
 use super::ids::{at, exchange_id, guid, random_guid, secs, zoneless};
 use super::story::*;
 use chrono::{DateTime, Duration, Utc};

@@ -2,7 +2,7 @@
 //! employees' working days, the tenant's daemons and managed identities, and the
 //! attacker's sign-ins along the story's timeline.
 
-use super::catalog::*;
+use super::catalogue::*;
 use super::ids::{at, random_guid, request_id, secs, token_identifier};
 use super::story::*;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};

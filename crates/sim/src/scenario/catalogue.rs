@@ -781,3 +781,8 @@ pub fn helpdesk() -> &'static Member {
 pub fn analyst() -> &'static Member {
     &roster()[30]
 }
+
+/// `alice_fabrikam.com#EXT#@tenant`: how an invited guest's UPN is formed.
+pub fn guest_upn(address: &str) -> String {
+    format!("{}#EXT#@{DOMAIN}", address.replace('@', "_"))
+}
