@@ -9,7 +9,7 @@ use age::secrecy::{ExposeSecret, SecretString};
 use anyhow::{Context, Result};
 use m365_preserve_collect::auth::{Cloud, Credential, Endpoints, TokenProvider};
 use m365_preserve_collect::graph::http_client;
-use m365_preserve_collect::job::{Collection, Connection, DEFAULT_CONCURRENCY};
+use m365_preserve_collect::job::{Collected, Collection, Connection, DEFAULT_CONCURRENCY};
 use m365_preserve_collect::retry::RetryPolicy;
 use m365_preserve_import::ImportOptions;
 use m365_preserve_package::acquisition::redact_args;
@@ -34,18 +34,7 @@ const VICTIM: &str = "hanako.sato@contoso-jp.onmicrosoft.com";
 pub fn run(args: DemoArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-    let identity_path = args.out.join(format!("demo-firm-{stamp}.agekey"));
-    let identity = age::x25519::Identity::generate();
-    let public = identity.to_public().to_string();
-    write_private_file(
-        &identity_path,
-        format!(
-            "# throw-away demo key\n# public key: {public}\n{}\n",
-            identity.to_string().expose_secret()
-        )
-        .as_bytes(),
-    )?;
+    let (identity_path, public) = throwaway_key(&args.out)?;
     let recipients = Recipients::from_keys(&[public], &[] as &[&std::path::Path])?;
     let signing_key = SigningKey::generate();
     let progress = ByteProgress::new("sealing", quiet);
@@ -62,64 +51,20 @@ pub fn run(args: DemoArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
         log: &snapshot,
         progress: &progress,
     };
-    let fixture = default_fixture();
-    let tenant = fixture.tenant.tenant_id.clone();
-    // The phishing message the victim received, kept as .eml.
-    let phishing: Vec<String> = fixture
-        .tenant
-        .mailboxes
-        .values()
-        .flat_map(|m| m.messages.iter())
-        .filter_map(|m| m["id"].as_str().map(String::from))
-        .collect();
-    let collection = Collection {
-        users: vec![VICTIM.into()],
-        sources: Vec::new(),
-        since: None,
-        until: None,
-        message_ids: phishing,
-        sp_scope: SpScope::Tenant,
-        audit_api: AuditApi::V1,
-        concurrency: DEFAULT_CONCURRENCY,
-        attach: Vec::new(),
-        imports: Vec::new(),
-        import_options: ImportOptions::default(),
-        resume: None,
-        keep_workdir: false,
-    };
     let rt = tokio::runtime::Runtime::new()?;
-    let (collected, violations) = rt.block_on(async {
-        let mut config = SimConfig::new(FixtureSource::Loaded(fixture));
-        config.profile = Profile::Fast;
-        config.time_scale = TIME_SCALE;
-        let sim = start(config).await?;
-        let base = sim.base_url();
-        eprintln!("Simulated tenant コントソ株式会社 running at {base}; collecting {VICTIM}");
-        let conn = sim_connection(&base, &tenant)?;
-        let bars = SourceBars::new(quiet);
-        let collected = collection.run(&conn, &sealer, &bars).await;
-        if let Ok(c) = &collected {
-            super::collect::print_sources(&c.summaries, quiet);
-        }
-        let violations = sim.violations();
-        sim.shutdown().await;
-        eprintln!("Read-only violations seen by the simulator: {violations}");
-        anyhow::Ok((collected?, violations))
-    })?;
+    let (collected, violations) = rt.block_on(collect_from_sim(&sealer, quiet))?;
     let sealed = &collected.sealed;
     print_outcome(sealed, false)?;
     let ids = Identities::from_file(&identity_path)?;
     let mut sink = HashOnly;
+    let inside = Inside {
+        identities: &ids,
+        max_ratio: 200,
+    };
     let report = verify(
         &sealed.paths,
         None,
-        Some((
-            Inside {
-                identities: &ids,
-                max_ratio: 200,
-            },
-            &mut sink as &mut dyn EntrySink,
-        )),
+        Some((inside, &mut sink as &mut dyn EntrySink)),
     );
     super::verify::print_report(&report, true);
     println!(
@@ -140,6 +85,74 @@ pub fn run(args: DemoArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
         return Ok(ExitCode::from(super::EXIT_FAILURE));
     }
     Ok(exit_code(sealed))
+}
+
+/// A throw-away age identity in `out` (mode 0600); its path and public key.
+fn throwaway_key(out: &std::path::Path) -> Result<(std::path::PathBuf, String)> {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let path = out.join(format!("demo-firm-{stamp}.agekey"));
+    let identity = age::x25519::Identity::generate();
+    let public = identity.to_public().to_string();
+    write_private_file(
+        &path,
+        format!(
+            "# throw-away demo key\n# public key: {public}\n{}\n",
+            identity.to_string().expose_secret()
+        )
+        .as_bytes(),
+    )?;
+    Ok((path, public))
+}
+
+/// What the demo collects: the scenario's victim, with the phishing message
+/// she received kept as .eml.
+fn demo_collection(fixture: &m365_preserve_sim::fixture::Fixture) -> Collection {
+    let phishing: Vec<String> = fixture
+        .tenant
+        .mailboxes
+        .values()
+        .flat_map(|m| m.messages.iter())
+        .filter_map(|m| m["id"].as_str().map(String::from))
+        .collect();
+    Collection {
+        users: vec![VICTIM.into()],
+        sources: Vec::new(),
+        since: None,
+        until: None,
+        message_ids: phishing,
+        sp_scope: SpScope::Tenant,
+        audit_api: AuditApi::V1,
+        concurrency: DEFAULT_CONCURRENCY,
+        attach: Vec::new(),
+        imports: Vec::new(),
+        import_options: ImportOptions::default(),
+        resume: None,
+        keep_workdir: false,
+    }
+}
+
+/// Starts the simulator, collects and seals; the collection and the number of
+/// requests the simulator saw that could change a tenant.
+async fn collect_from_sim(sealer: &Sealer<'_>, quiet: bool) -> Result<(Collected, u64)> {
+    let fixture = default_fixture();
+    let tenant = fixture.tenant.tenant_id.clone();
+    let collection = demo_collection(&fixture);
+    let mut config = SimConfig::new(FixtureSource::Loaded(fixture));
+    config.profile = Profile::Fast;
+    config.time_scale = TIME_SCALE;
+    let sim = start(config).await?;
+    let base = sim.base_url();
+    eprintln!("Simulated tenant コントソ株式会社 running at {base}; collecting {VICTIM}");
+    let conn = sim_connection(&base, &tenant)?;
+    let bars = SourceBars::new(quiet);
+    let collected = collection.run(&conn, sealer, &bars).await;
+    if let Ok(c) = &collected {
+        super::collect::print_sources(&c.summaries, quiet);
+    }
+    let violations = sim.violations();
+    sim.shutdown().await;
+    eprintln!("Read-only violations seen by the simulator: {violations}");
+    Ok((collected?, violations))
 }
 
 /// A connection to the simulator, with its demo app's secret.

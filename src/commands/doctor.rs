@@ -24,9 +24,12 @@ pub fn run(args: DoctorArgs) -> Result<ExitCode> {
                     .needs
                     .iter()
                     .filter(|r| !r.any_of.iter().any(|p| granted.iter().any(|g| g == p)))
-                    .map(|r| r.any_of.join(" or "))
+                    .map(|r| match r.for_what {
+                        "" => r.any_of.join(" or "),
+                        why => format!("{} (for {why})", r.any_of.join(" or ")),
+                    })
                     .collect();
-                json!({"source": source, "ok": missing.is_empty(), "missing": missing, "licence": s.licence})
+                json!({"source": source, "what": s.what, "endpoint": s.endpoint, "ok": missing.is_empty(), "missing": missing, "licence": s.licence})
             })
             .collect();
         let ok = rows.iter().filter(|r| r["ok"] == true).count();

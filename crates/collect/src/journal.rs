@@ -10,13 +10,13 @@
 //! new one. The evidence files are built from the spools in plan order, so a
 //! resumed collection writes the same records in the same order.
 
+use fs_err::{self as fs, File, OpenOptions};
 use m365_preserve_package::hashing::sha256_reader;
 use m365_preserve_package::workdir::WorkDir;
 use m365_preserve_sources::Source;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -84,11 +84,9 @@ pub struct Finished {
 /// Errors of the journal and spools (disk problems, or a damaged work folder).
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    /// A disk problem; the message names the file (fs-err).
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
     #[error("{path} line {line}: {message}")]
     Damaged {
         path: PathBuf,
@@ -97,17 +95,9 @@ pub enum JournalError {
     },
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
-    move |source| JournalError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
 /// The journal of one work folder.
 pub struct Journal {
     root: PathBuf,
-    path: PathBuf,
     file: Mutex<File>,
     done: HashMap<(Source, String), Done>,
     audit_ids: HashMap<String, String>,
@@ -117,12 +107,12 @@ impl Journal {
     /// Opens (or starts) the journal of `workdir`, reading what earlier runs finished.
     pub fn open(workdir: &WorkDir) -> Result<Self, JournalError> {
         let state = workdir.state_dir();
-        fs::create_dir_all(&state).map_err(io(&state))?;
+        fs::create_dir_all(&state).map_err(JournalError::Io)?;
         let path = workdir.journal();
         let mut done = HashMap::new();
         let mut audit_ids = HashMap::new();
         let bytes = if path.exists() {
-            fs::read(&path).map_err(io(&path))?
+            fs::read(&path).map_err(JournalError::Io)?
         } else {
             Vec::new()
         };
@@ -165,11 +155,10 @@ impl Journal {
             .create(true)
             .append(true)
             .open(&path)
-            .map_err(io(&path))?;
-        file.set_len(whole as u64).map_err(io(&path))?;
+            .map_err(JournalError::Io)?;
+        file.set_len(whole as u64).map_err(JournalError::Io)?;
         Ok(Self {
             root: workdir.root().to_path_buf(),
-            path,
             file: Mutex::new(file),
             done,
             audit_ids,
@@ -185,8 +174,8 @@ impl Journal {
         let mut text = serde_json::to_string(line).expect("journal line serialises");
         text.push('\n');
         let mut f = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        f.write_all(text.as_bytes()).map_err(io(&self.path))?;
-        f.sync_data().map_err(io(&self.path))
+        f.write_all(text.as_bytes()).map_err(JournalError::Io)?;
+        f.sync_data().map_err(JournalError::Io)
     }
 
     /// Spools are named by a digest of the query key: stable across runs.
@@ -213,9 +202,9 @@ impl Journal {
         let rel = Self::spool_rel(source, key);
         let path = self.root.join(&rel);
         if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).map_err(io(dir))?;
+            fs::create_dir_all(dir).map_err(JournalError::Io)?;
         }
-        let file = File::create(&path).map_err(io(&path))?;
+        let file = File::create(&path).map_err(JournalError::Io)?;
         Ok(Spool {
             rel,
             path,
@@ -234,11 +223,13 @@ impl Journal {
         facts: Vec<Value>,
     ) -> Result<Finished, JournalError> {
         let Spool { rel, path, out } = spool;
-        let file = out.into_inner().map_err(|e| io(&path)(e.into_error()))?;
-        file.sync_all().map_err(io(&path))?;
+        let file = out
+            .into_inner()
+            .map_err(|e| JournalError::Io(e.into_error()))?;
+        file.sync_all().map_err(JournalError::Io)?;
         let (_, sha256) = File::open(&path)
             .and_then(sha256_reader)
-            .map_err(io(&path))?;
+            .map_err(JournalError::Io)?;
         self.append(&Line::QueryDone {
             source,
             key: key.into(),
@@ -278,9 +269,13 @@ pub struct Spool {
 
 impl Spool {
     pub fn push(&mut self, record: &Value) -> Result<(), JournalError> {
-        serde_json::to_writer(&mut self.out, record)
-            .map_err(|e| io(&self.path)(std::io::Error::other(e)))?;
-        self.out.write_all(b"\n").map_err(io(&self.path))
+        serde_json::to_writer(&mut self.out, record).map_err(|e| {
+            JournalError::Io(std::io::Error::other(format!(
+                "{}: {e}",
+                self.path.display()
+            )))
+        })?;
+        self.out.write_all(b"\n").map_err(JournalError::Io)
     }
 }
 
@@ -289,9 +284,9 @@ pub fn replay(
     path: &Path,
     mut each: impl FnMut(Value) -> Result<(), JournalError>,
 ) -> Result<(), JournalError> {
-    let reader = BufReader::with_capacity(256 * 1024, File::open(path).map_err(io(path))?);
+    let reader = BufReader::with_capacity(256 * 1024, File::open(path).map_err(JournalError::Io)?);
     for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(io(path))?;
+        let line = line.map_err(JournalError::Io)?;
         let value = serde_json::from_str(&line).map_err(|e| JournalError::Damaged {
             path: path.to_path_buf(),
             line: i + 1,

@@ -25,6 +25,31 @@ fn eml_name(id: &str) -> String {
     format!("{short}.eml")
 }
 
+/// The MIME of message `id` from the first target mailbox that has it.
+async fn find<'t>(
+    c: &Collector<'_>,
+    targets: &'t [Target],
+    id: &str,
+) -> Result<(&'t Target, bytes::Bytes), String> {
+    let mut last: Option<GraphError> = None;
+    for t in targets {
+        let path = format!("/v1.0/users/{}/messages/{id}/$value", t.id);
+        let req = Request::new(
+            Api::Graph,
+            graph_url(&c.graph, &path),
+            Budget::Outlook,
+            Source::Messages,
+        )
+        .permission("Mail.Read")
+        .not_json();
+        match c.client.get(&req).await {
+            Ok(f) => return Ok((t, f.body)),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.map_or("no target mailbox".into(), |e| e.to_string()))
+}
+
 /// Keeps each `--message-id` as `evidence/messages/<id>.eml`, looking in every
 /// target's mailbox. The summary notes that Exchange regenerates MIME.
 pub async fn messages(
@@ -41,46 +66,23 @@ pub async fn messages(
     let mut problems = Vec::new();
     let mut found = Vec::new();
     for id in ids {
-        let mut last: Option<GraphError> = None;
-        let mut got = None;
-        for t in targets {
-            let path = format!("/v1.0/users/{}/messages/{id}/$value", t.id);
-            let req = Request::new(
-                Api::Graph,
-                graph_url(&c.graph, &path),
-                Budget::Outlook,
-                Source::Messages,
-            )
-            .permission("Mail.Read")
-            .not_json();
-            match c.client.get(&req).await {
-                Ok(f) => {
-                    got = Some((t, f));
-                    break;
-                }
-                Err(e) => last = Some(e),
-            }
-        }
-        match got {
-            Some((t, f)) => {
+        match find(c, targets, id).await {
+            Ok((t, body)) => {
                 let name = eml_name(id);
                 let path = dir.join(&name);
                 // A resumed run fetches the message again.
                 let _ = std::fs::remove_file(&path);
-                m365_preserve_package::write_new_file(&path, &f.body)?;
+                m365_preserve_package::write_new_file(&path, &body)?;
                 files.push(FileDigest {
                     path: layout::message(&name),
-                    size: f.body.len() as u64,
-                    sha256: m365_preserve_package::hashing::sha256_hex(&f.body),
+                    size: body.len() as u64,
+                    sha256: m365_preserve_package::hashing::sha256_hex(&body),
                 });
                 found.push(
                     json!({"messageId": id, "mailbox": t.upn, "file": layout::message(&name)}),
                 );
             }
-            None => problems.push(format!(
-                "message {id}: {}",
-                last.map_or("no target mailbox".into(), |e| e.to_string())
-            )),
+            Err(why) => problems.push(format!("message {id}: {why}")),
         }
     }
     let status = match (problems.is_empty(), files.is_empty()) {

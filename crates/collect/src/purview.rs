@@ -104,45 +104,38 @@ impl Collector<'_> {
         Ok((id, None))
     }
 
-    /// One window: create (or find) its query, poll it to an end, read its records.
-    async fn audit_window(&self, api: AuditApi, w: Window, upns: &[String], case: &str) -> Ended {
-        let k = key(&w);
-        if let Some(done) = self.journal.done(SOURCE, &k) {
-            self.observer
-                .records(SOURCE, done.tally.pages, done.tally.records);
-            return Ended::Done(done);
-        }
-        let _permit = self.gate.acquire().await.expect("gate never closes");
-        let (id, mut known) = match self.audit_query(api, &w, upns, case).await {
-            Ok(found) => found,
-            Err(p) => return Ended::Problem(p),
-        };
+    /// Polls query `id` until the service ends it; its final state.
+    async fn poll(
+        &self,
+        api: AuditApi,
+        k: &str,
+        id: &str,
+        mut known: Option<Value>,
+    ) -> Result<Value, QueryProblem> {
         let started = tokio::time::Instant::now();
         let mut wait = std::time::Duration::from_secs(5);
-        let query = loop {
+        loop {
             let polled = match known.take() {
                 Some(state) => state,
-                None => match self
+                None => self
                     .client
                     .get(&self.audit_request(api, &format!("/{id}")))
                     .await
-                {
-                    Ok(f) => f.json.unwrap_or(Value::Null),
-                    Err(e) => return Ended::Problem(QueryProblem::from_graph(&k, &e)),
-                },
+                    .map(|f| f.json.unwrap_or(Value::Null))
+                    .map_err(|e| QueryProblem::from_graph(k, &e))?,
             };
             match polled["status"].as_str().unwrap_or("") {
-                "succeeded" => break polled,
+                "succeeded" => return Ok(polled),
                 "notStarted" | "running" => {}
                 other => {
-                    return Ended::Problem(QueryProblem {
+                    return Err(QueryProblem {
                         unavailable: false,
                         message: format!("{k}: the service ended audit query {id} as {other:?}; these records were not collected"),
                     })
                 }
             }
             if started.elapsed().mul_f64(self.time_scale) > POLL_LIMIT {
-                return Ended::Problem(QueryProblem {
+                return Err(QueryProblem {
                     unavailable: false,
                     message: format!(
                         "{k}: audit query {id} had not finished after {} hours; given up",
@@ -152,6 +145,25 @@ impl Collector<'_> {
             }
             self.sleep_for(wait).await;
             wait = (wait.mul_f64(1.5)).min(POLL_EVERY);
+        }
+    }
+
+    /// One window: create (or find) its query, poll it to an end, read its records.
+    async fn audit_window(&self, api: AuditApi, w: Window, upns: &[String], case: &str) -> Ended {
+        let k = key(&w);
+        if let Some(done) = self.journal.done(SOURCE, &k) {
+            self.observer
+                .records(SOURCE, done.tally.pages, done.tally.records);
+            return Ended::Done(done);
+        }
+        let _permit = self.gate.acquire().await.expect("gate never closes");
+        let (id, known) = match self.audit_query(api, &w, upns, case).await {
+            Ok(found) => found,
+            Err(p) => return Ended::Problem(p),
+        };
+        let query = match self.poll(api, &k, &id, known).await {
+            Ok(q) => q,
+            Err(p) => return Ended::Problem(p),
         };
         if query["isRecordCountLimitExceeded"].as_bool() == Some(true) {
             let half = (w.until - w.since) / 2;
@@ -329,6 +341,86 @@ impl Collector<'_> {
         Ok(summary)
     }
 
+    /// The content blobs of one content type over one slice.
+    async fn content_blobs(
+        &self,
+        k: &str,
+        base: &url::Url,
+        tenant: &str,
+        ct: &str,
+        w: &Window,
+    ) -> Result<(Vec<String>, QueryTally), QueryProblem> {
+        let mut list_url = base.clone();
+        list_url.set_path(&format!(
+            "/api/v1.0/{tenant}/activity/feed/subscriptions/content"
+        ));
+        list_url
+            .query_pairs_mut()
+            .append_pair("contentType", ct)
+            .append_pair(
+                "startTime",
+                &w.since.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            )
+            .append_pair("endTime", &w.until.format("%Y-%m-%dT%H:%M:%S").to_string())
+            .append_pair("PublisherIdentifier", tenant);
+        let list = Request::new(Api::Management, list_url, Budget::Management, SOURCE)
+            .permission("ActivityFeed.Read");
+        let mut blobs = Vec::new();
+        let mut pages = self.client.pages(list);
+        let mut tally = QueryTally::default();
+        loop {
+            match pages.next_page().await {
+                Ok(Some(p)) => {
+                    tally.pages += 1;
+                    tally.retries += u64::from(p.attempts - 1);
+                    blobs.extend(
+                        p.records
+                            .iter()
+                            .filter_map(|b| b["contentUri"].as_str().map(String::from)),
+                    );
+                }
+                Ok(None) => return Ok((blobs, tally)),
+                Err(e) => return Err(QueryProblem::from_graph(k, &e)),
+            }
+        }
+    }
+
+    /// The records of one content blob (which must be on the API's own host).
+    async fn blob(
+        &self,
+        k: &str,
+        base: &url::Url,
+        tenant: &str,
+        uri: &str,
+        tally: &mut QueryTally,
+    ) -> Result<Vec<Value>, QueryProblem> {
+        let mut url = url::Url::parse(uri).map_err(|e| QueryProblem {
+            unavailable: false,
+            message: format!("{k}: content URI {uri:?}: {e}"),
+        })?;
+        if url.origin() != base.origin() {
+            return Err(QueryProblem {
+                unavailable: false,
+                message: format!("{k}: content URI on another host: {uri}"),
+            });
+        }
+        url.query_pairs_mut()
+            .append_pair("PublisherIdentifier", tenant);
+        let req = Request::new(Api::Management, url, Budget::Management, SOURCE)
+            .permission("ActivityFeed.Read");
+        let fetched = self
+            .client
+            .get(&req)
+            .await
+            .map_err(|e| QueryProblem::from_graph(k, &e))?;
+        tally.pages += 1;
+        tally.retries += u64::from(fetched.attempts - 1);
+        Ok(match fetched.json {
+            Some(Value::Array(a)) => a,
+            _ => Vec::new(),
+        })
+    }
+
     fn tenant_id(&self) -> String {
         self.client
             .tokens()
@@ -362,71 +454,12 @@ impl Collector<'_> {
                 message: format!("{k}: this cloud has no Office 365 Management Activity API"),
             });
         };
-        let mut list_url = base.clone();
-        list_url.set_path(&format!(
-            "/api/v1.0/{tenant}/activity/feed/subscriptions/content"
-        ));
-        list_url
-            .query_pairs_mut()
-            .append_pair("contentType", ct)
-            .append_pair(
-                "startTime",
-                &w.since.format("%Y-%m-%dT%H:%M:%S").to_string(),
-            )
-            .append_pair("endTime", &w.until.format("%Y-%m-%dT%H:%M:%S").to_string())
-            .append_pair("PublisherIdentifier", tenant);
-        let list = Request::new(Api::Management, list_url, Budget::Management, SOURCE)
-            .permission("ActivityFeed.Read");
-        let mut blobs = Vec::new();
-        let mut pages = self.client.pages(list);
-        let mut tally = QueryTally::default();
-        loop {
-            match pages.next_page().await {
-                Ok(Some(p)) => {
-                    tally.pages += 1;
-                    tally.retries += u64::from(p.attempts - 1);
-                    blobs.extend(
-                        p.records
-                            .iter()
-                            .filter_map(|b| b["contentUri"].as_str().map(String::from)),
-                    );
-                }
-                Ok(None) => break,
-                Err(e) => return Err(QueryProblem::from_graph(&k, &e)),
-            }
-        }
+        let (blobs, mut tally) = self.content_blobs(&k, &base, tenant, ct, &w).await?;
         let mut spool = self.journal.spool(SOURCE, &k).map_err(QueryProblem::disk)?;
         for uri in blobs {
-            let mut url = url::Url::parse(&uri).map_err(|e| QueryProblem {
-                unavailable: false,
-                message: format!("{k}: content URI {uri:?}: {e}"),
-            })?;
-            if url.origin() != base.origin() {
-                return Err(QueryProblem {
-                    unavailable: false,
-                    message: format!("{k}: content URI on another host: {uri}"),
-                });
-            }
-            url.query_pairs_mut()
-                .append_pair("PublisherIdentifier", tenant);
-            let req = Request::new(Api::Management, url, Budget::Management, SOURCE)
-                .permission("ActivityFeed.Read");
-            let fetched = self
-                .client
-                .get(&req)
-                .await
-                .map_err(|e| QueryProblem::from_graph(&k, &e))?;
-            tally.pages += 1;
-            tally.retries += u64::from(fetched.attempts - 1);
+            let records = self.blob(&k, &base, tenant, &uri, &mut tally).await?;
             let before = tally.records;
-            for record in fetched
-                .json
-                .and_then(|v| match v {
-                    Value::Array(a) => Some(a),
-                    _ => None,
-                })
-                .unwrap_or_default()
-            {
+            for record in records {
                 let who = ["UserId", "UserKey", "MailboxOwnerUPN", "ObjectId"]
                     .iter()
                     .filter_map(|f| record[f].as_str())

@@ -57,37 +57,35 @@ fn sniff(head: &[u8]) -> (Encoding, usize) {
     }
 }
 
-/// Streams UTF-16 as UTF-8, strictly: an unpaired surrogate is an error.
+/// Streams UTF-16 as UTF-8 through `encoding_rs`, strictly: malformed UTF-16
+/// (an unpaired surrogate, half a code unit at the end) is an error naming
+/// its byte offset, never a replacement character.
 struct Utf16Reader<R> {
     inner: R,
-    little_endian: bool,
-    /// Byte offset in the file of the next unit (for error messages).
+    decoder: encoding_rs::Decoder,
+    /// Byte offset in the file of the first byte of `raw`.
     offset: u64,
+    raw: Vec<u8>,
     pending: Vec<u8>,
     pos: usize,
-    /// Undecoded bytes: the tail of the last chunk (an odd byte, a high surrogate).
-    raw: Vec<u8>,
     done: bool,
 }
 
 impl<R: Read> Utf16Reader<R> {
     fn new(inner: R, little_endian: bool, offset: u64) -> Self {
+        let encoding = if little_endian {
+            encoding_rs::UTF_16LE
+        } else {
+            encoding_rs::UTF_16BE
+        };
         Self {
             inner,
-            little_endian,
+            decoder: encoding.new_decoder_without_bom_handling(),
             offset,
-            pending: Vec::new(),
-            pos: 0,
             raw: Vec::with_capacity(64 * 1024),
+            pending: Vec::with_capacity(128 * 1024),
+            pos: 0,
             done: false,
-        }
-    }
-
-    fn unit(&self, c: &[u8]) -> u16 {
-        if self.little_endian {
-            u16::from_le_bytes([c[0], c[1]])
-        } else {
-            u16::from_be_bytes([c[0], c[1]])
         }
     }
 
@@ -95,53 +93,39 @@ impl<R: Read> Utf16Reader<R> {
     fn refill(&mut self) -> io::Result<()> {
         self.pending.clear();
         self.pos = 0;
-        let kept = self.raw.len();
-        self.raw.resize(kept + 64 * 1024, 0);
+        let mut chunk = vec![0u8; 64 * 1024];
         let n = loop {
-            match self.inner.read(&mut self.raw[kept..]) {
+            match self.inner.read(&mut chunk) {
                 Ok(k) => break k,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
         };
-        self.raw.truncate(kept + n);
-        let eof = n == 0;
-        let mut usable = self.raw.len() - self.raw.len() % 2;
-        if eof {
-            self.done = true;
-            if usable < self.raw.len() {
-                return Err(invalid(format!(
-                    "the UTF-16 text ends in half a character at byte {}",
-                    self.offset + usable as u64
-                )));
+        self.raw.extend_from_slice(&chunk[..n]);
+        let last = n == 0;
+        self.done = last;
+        let room = self
+            .decoder
+            .max_utf8_buffer_length_without_replacement(self.raw.len())
+            .unwrap_or(self.raw.len() * 3 + 8);
+        self.pending.resize(room, 0);
+        let (result, read, written) =
+            self.decoder
+                .decode_to_utf8_without_replacement(&self.raw, &mut self.pending, last);
+        self.pending.truncate(written);
+        match result {
+            encoding_rs::DecoderResult::Malformed(bad, after) => {
+                let at = self.offset + read as u64 - bad as u64 - after as u64;
+                return Err(invalid(if last && read == self.raw.len() && bad == 1 {
+                    format!("the UTF-16 text ends in half a character at byte {at}")
+                } else {
+                    format!("invalid UTF-16 (unpaired surrogate) at byte {at}")
+                }));
             }
-        } else if usable >= 2
-            && (0xD800..0xDC00).contains(&self.unit(&self.raw[usable - 2..usable]))
-        {
-            // A high surrogate waits for its pair in the next chunk.
-            usable -= 2;
+            encoding_rs::DecoderResult::InputEmpty | encoding_rs::DecoderResult::OutputFull => {}
         }
-        let units: Vec<u16> = self.raw[..usable]
-            .chunks_exact(2)
-            .map(|c| self.unit(c))
-            .collect();
-        for r in char::decode_utf16(units.iter().copied()) {
-            match r {
-                Ok(c) => {
-                    let mut buf = [0u8; 4];
-                    self.pending
-                        .extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                    self.offset += 2 * c.len_utf16() as u64;
-                }
-                Err(_) => {
-                    return Err(invalid(format!(
-                        "invalid UTF-16 (unpaired surrogate) at byte {}",
-                        self.offset
-                    )))
-                }
-            }
-        }
-        self.raw.drain(..usable);
+        self.raw.drain(..read);
+        self.offset += read as u64;
         Ok(())
     }
 }

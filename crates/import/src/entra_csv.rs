@@ -1,6 +1,7 @@
 //! Entra admin center CSV downloads: sign-ins (user, application, managed
 //! identity), their AuthDetails companions, and the audit log. Mapping from
-//! graph-api.md §10.3 and §10.5; the header decides, never the column position.
+//! <https://learn.microsoft.com/entra/identity/monitoring-health/howto-download-logs>;
+//! the header decides, never the column position.
 
 use super::csvread::Header;
 use super::error::{BadRow, Position};
@@ -364,6 +365,21 @@ impl AuditCsv {
         let is_app = actor.eq_ignore_ascii_case("app")
             || actor.eq_ignore_ascii_case("application")
             || actor.eq_ignore_ascii_case("serviceprincipal");
+        self.initiated_by(row, is_app, &mut out);
+        let targets: Vec<Value> = (1..=3).filter_map(|n| self.target(row, n)).collect();
+        if !targets.is_empty() {
+            out.insert("targetResources".into(), Value::Array(targets));
+        }
+        let details = self.additional_details(row);
+        if !details.is_empty() {
+            out.insert("additionalDetails".into(), Value::Array(details));
+        }
+        self.other_actor_cells(h, row, is_app, &mut out);
+        Ok(Value::Object(out))
+    }
+
+    /// `initiatedBy.user` or `initiatedBy.app` from the actor columns.
+    fn initiated_by(&self, row: &csv::StringRecord, is_app: bool, out: &mut Map<String, Value>) {
         let (side, fields) = if is_app {
             ("app", ACTOR_APP)
         } else {
@@ -376,43 +392,42 @@ impl AuditCsv {
             }
         }
         if !who.is_empty() {
-            set(&mut out, &["initiatedBy", side], Value::Object(who));
+            set(out, &["initiatedBy", side], Value::Object(who));
         }
-        let mut targets = Vec::new();
-        for n in 1..=3 {
-            let mut t = Map::new();
-            for (suffix, key) in [
-                ("objectid", "id"),
-                ("displayname", "displayName"),
-                ("type", "type"),
-                ("userprincipalname", "userPrincipalName"),
-            ] {
-                if let Some(v) = self.cell(row, &format!("target{n}{suffix}")) {
-                    t.insert(key.into(), Value::String(v.into()));
-                }
-            }
-            let mut props = Vec::new();
-            for m in 1..=5 {
-                let p = |s: &str| self.cell(row, &format!("target{n}modifiedproperty{m}{s}"));
-                let (name, old, new) = (p("name"), p("oldvalue"), p("newvalue"));
-                if name.is_none() && old.is_none() && new.is_none() {
-                    continue;
-                }
-                let text = |v: Option<&str>| v.map_or(Value::Null, |s| Value::String(s.into()));
-                props.push(serde_json::json!({
-                    "displayName": text(name), "oldValue": text(old), "newValue": text(new)
-                }));
-            }
-            if !props.is_empty() {
-                t.insert("modifiedProperties".into(), Value::Array(props));
-            }
-            if !t.is_empty() {
-                targets.push(Value::Object(t));
+    }
+
+    /// Target `n` (1..3) with its modified properties, if the row has it.
+    fn target(&self, row: &csv::StringRecord, n: usize) -> Option<Value> {
+        let mut t = Map::new();
+        for (suffix, key) in [
+            ("objectid", "id"),
+            ("displayname", "displayName"),
+            ("type", "type"),
+            ("userprincipalname", "userPrincipalName"),
+        ] {
+            if let Some(v) = self.cell(row, &format!("target{n}{suffix}")) {
+                t.insert(key.into(), Value::String(v.into()));
             }
         }
-        if !targets.is_empty() {
-            out.insert("targetResources".into(), Value::Array(targets));
+        let mut props = Vec::new();
+        for m in 1..=5 {
+            let p = |s: &str| self.cell(row, &format!("target{n}modifiedproperty{m}{s}"));
+            let (name, old, new) = (p("name"), p("oldvalue"), p("newvalue"));
+            if name.is_none() && old.is_none() && new.is_none() {
+                continue;
+            }
+            let text = |v: Option<&str>| v.map_or(Value::Null, |s| Value::String(s.into()));
+            props.push(serde_json::json!({
+                "displayName": text(name), "oldValue": text(old), "newValue": text(new)
+            }));
         }
+        if !props.is_empty() {
+            t.insert("modifiedProperties".into(), Value::Array(props));
+        }
+        (!t.is_empty()).then_some(Value::Object(t))
+    }
+
+    fn additional_details(&self, row: &csv::StringRecord) -> Vec<Value> {
         let mut details = Vec::new();
         for k in 1..=6 {
             let key = self.cell(row, &format!("additionaldetail{k}key"));
@@ -423,24 +438,34 @@ impl AuditCsv {
                 );
             }
         }
-        if !details.is_empty() {
-            out.insert("additionalDetails".into(), Value::Array(details));
-        }
-        // Actor cells of the other kind (and an app's object id) have no place in
-        // `initiatedBy.<side>`: keep them as written.
-        let other = if is_app { ACTOR_USER } else { ACTOR_APP };
+        details
+    }
+
+    /// Actor cells of the other kind (and an app's object id) have no place in
+    /// `initiatedBy.<side>`: kept as written.
+    fn other_actor_cells(
+        &self,
+        h: &Header,
+        row: &csv::StringRecord,
+        is_app: bool,
+        out: &mut Map<String, Value>,
+    ) {
+        let (fields, other) = if is_app {
+            (ACTOR_APP, ACTOR_USER)
+        } else {
+            (ACTOR_USER, ACTOR_APP)
+        };
         for (col, _) in other {
             if fields.iter().any(|(c, _)| c == col) {
                 continue;
             }
             if let (Some(v), Some(i)) = (self.cell(row, col), self.cols.get(*col)) {
                 set(
-                    &mut out,
+                    out,
                     &[super::mapping::UNMAPPED, &h.names[*i]],
                     Value::String(v.into()),
                 );
             }
         }
-        Ok(Value::Object(out))
     }
 }

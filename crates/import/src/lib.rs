@@ -6,7 +6,8 @@
 //! files the collector writes, de-duplicated by id. Files are read as streams:
 //! memory holds one row plus the set of seen ids.
 //!
-//! Formats and quirks: graph-api.md §4.3 and §10, shared corpus README.
+//! Formats: <https://learn.microsoft.com/entra/identity/monitoring-health/howto-download-logs>,
+//! <https://learn.microsoft.com/purview/audit-log-export-records>, and the tools' own files.
 
 mod csvread;
 mod dates;
@@ -139,6 +140,35 @@ pub fn import_into(
     files: &[PathBuf],
     opts: &ImportOptions,
 ) -> Result<ImportReport, ImportError> {
+    let jobs = store_originals(workdir, files)?;
+    let mut sinks = Sinks::new(workdir);
+    let mut reports = read_files(jobs, &mut sinks, opts)?;
+    for (index, r) in reports.iter_mut().enumerate() {
+        for source in sinks.sources() {
+            if let Some(c) = sinks
+                .contributions(source)
+                .and_then(|m| m.get(&(index as u32)))
+            {
+                r.records.insert(source, c.written);
+                r.duplicates += c.duplicates;
+            }
+        }
+    }
+    let (details, partial) = source_details(&reports, &sinks.sources());
+    let sources = sinks.finish(details, &partial)?;
+    append_custody(workdir, &reports, opts)?;
+    Ok(ImportReport {
+        files: reports,
+        sources,
+    })
+}
+
+/// A file to import: its report so far, its stored copy and its format.
+type Job = (FileReport, PathBuf, Format);
+
+/// Copies each file byte for byte under `evidence/imported/` (hashing it),
+/// then detects its format from the copy.
+fn store_originals(workdir: &WorkDir, files: &[PathBuf]) -> Result<Vec<Job>, ImportError> {
     let imported = workdir.imported_dir();
     fs::create_dir_all(&imported).map_err(error::io_at(&imported))?;
     let mut taken: HashSet<String> = fs::read_dir(&imported)
@@ -188,8 +218,15 @@ pub fn import_into(
     }
     // AuthDetails first: their steps are joined to the sign-ins that follow.
     jobs.sort_by_key(|(_, _, f)| !matches!(f, Format::Csv(CsvKind::AuthDetails)));
+    Ok(jobs)
+}
 
-    let mut sinks = Sinks::new(workdir);
+/// Reads every file into the sinks; the files' reports, in reading order.
+fn read_files(
+    jobs: Vec<Job>,
+    sinks: &mut Sinks,
+    opts: &ImportOptions,
+) -> Result<Vec<FileReport>, ImportError> {
     let mut steps: HashMap<String, Vec<Value>> = HashMap::new();
     let mut reports = Vec::new();
     let mut auth_reports = Vec::new();
@@ -201,8 +238,8 @@ pub fn import_into(
             report: &mut report,
         };
         match format {
-            Format::Csv(kind) => ctx.csv(&dest, kind, &mut sinks, &mut steps)?,
-            Format::Json => ctx.json(&dest, &mut sinks)?,
+            Format::Csv(kind) => ctx.csv(&dest, kind, sinks, &mut steps)?,
+            Format::Json => ctx.json(&dest, sinks)?,
         }
         if matches!(format, Format::Csv(CsvKind::AuthDetails)) {
             auth_reports.push(reports.len());
@@ -218,24 +255,7 @@ pub fn import_into(
             tracing::warn!("{}: {unmatched} authentication step(s) match no imported sign-in (import the sign-in download of the same period)", r.file.display());
         }
     }
-    for (index, r) in reports.iter_mut().enumerate() {
-        for source in sinks.sources() {
-            if let Some(c) = sinks
-                .contributions(source)
-                .and_then(|m| m.get(&(index as u32)))
-            {
-                r.records.insert(source, c.written);
-                r.duplicates += c.duplicates;
-            }
-        }
-    }
-    let (details, partial) = source_details(&reports, &sinks.sources());
-    let sources = sinks.finish(details, &partial)?;
-    append_custody(workdir, &reports, opts)?;
-    Ok(ImportReport {
-        files: reports,
-        sources,
-    })
+    Ok(reports)
 }
 
 /// What a file is, from its first bytes.
@@ -371,6 +391,62 @@ fn copy_hashed(from: &Path, to: &Path) -> Result<(u64, String), ImportError> {
     Ok((size, sha))
 }
 
+/// Turns the rows of one kind of CSV into records.
+enum Conv {
+    Signin(entra_csv::SigninCsv),
+    Steps(entra_csv::AuthDetailsCsv),
+    Audit(entra_csv::AuditCsv),
+    Purview(purview::PurviewCsv),
+    Rule,
+    Mailbox,
+}
+
+impl Conv {
+    fn new(kind: CsvKind, h: &csvread::Header) -> Self {
+        match kind {
+            CsvKind::Signin { .. } => Conv::Signin(entra_csv::SigninCsv::new(h)),
+            CsvKind::AuthDetails => Conv::Steps(entra_csv::AuthDetailsCsv::new(h)),
+            CsvKind::Audit => Conv::Audit(entra_csv::AuditCsv::new(h)),
+            CsvKind::Purview(_) => Conv::Purview(purview::PurviewCsv::new(h)),
+            CsvKind::InboxRule { .. } => Conv::Rule,
+            CsvKind::Mailbox => Conv::Mailbox,
+        }
+    }
+
+    /// The record of one row (`None`: an AuthDetails step, kept for its sign-in).
+    fn convert(
+        &self,
+        h: &csvread::Header,
+        row: &csv::StringRecord,
+        line: u64,
+        flags: &mut Vec<AmbiguousDate>,
+        steps: &mut HashMap<String, Vec<Value>>,
+    ) -> Result<Option<Value>, BadRow> {
+        let as_map = || -> Map<String, Value> {
+            (0..h.width())
+                .map(|i| (h.label(i), Value::String(row[i].to_string())))
+                .collect()
+        };
+        match self {
+            Conv::Signin(c) => c.convert(h, row, line, flags).map(|mut v| {
+                let id = v.get("id").and_then(Value::as_str).map(String::from);
+                if let Some(s) = id.and_then(|id| steps.remove(&id)) {
+                    v["authenticationDetails"] = Value::Array(s);
+                }
+                Some(v)
+            }),
+            Conv::Steps(c) => c.convert(h, row, line, flags).map(|(id, step)| {
+                steps.entry(id).or_default().push(step);
+                None
+            }),
+            Conv::Audit(c) => c.convert(h, row, line, flags).map(Some),
+            Conv::Purview(c) => c.convert(h, row, line).map(Some),
+            Conv::Rule => Ok(Some(exchange::rule(as_map()))),
+            Conv::Mailbox => Ok(Some(Value::Object(as_map()))),
+        }
+    }
+}
+
 /// One file being imported.
 struct FileRun<'a> {
     index: u32,
@@ -455,22 +531,7 @@ impl FileRun<'_> {
         if let Some(source) = kind.source() {
             sinks.ensure(source)?;
         }
-        enum Conv {
-            Signin(entra_csv::SigninCsv),
-            Steps(entra_csv::AuthDetailsCsv),
-            Audit(entra_csv::AuditCsv),
-            Purview(purview::PurviewCsv),
-            Rule,
-            Mailbox,
-        }
-        let conv = match kind {
-            CsvKind::Signin { .. } => Conv::Signin(entra_csv::SigninCsv::new(&h)),
-            CsvKind::AuthDetails => Conv::Steps(entra_csv::AuthDetailsCsv::new(&h)),
-            CsvKind::Audit => Conv::Audit(entra_csv::AuditCsv::new(&h)),
-            CsvKind::Purview(_) => Conv::Purview(purview::PurviewCsv::new(&h)),
-            CsvKind::InboxRule { .. } => Conv::Rule,
-            CsvKind::Mailbox => Conv::Mailbox,
-        };
+        let conv = Conv::new(kind, &h);
         let mut flags = Vec::new();
         loop {
             let line = match rows.next_row() {
@@ -486,28 +547,7 @@ impl FileRun<'_> {
             };
             self.report.rows += 1;
             let row = rows.row();
-            let as_map = || -> Map<String, Value> {
-                (0..h.width())
-                    .map(|i| (h.label(i), Value::String(row[i].to_string())))
-                    .collect()
-            };
-            let converted = match &conv {
-                Conv::Signin(c) => c.convert(&h, row, line, &mut flags).map(|mut v| {
-                    let id = v.get("id").and_then(Value::as_str).map(String::from);
-                    if let Some(s) = id.and_then(|id| steps.remove(&id)) {
-                        v["authenticationDetails"] = Value::Array(s);
-                    }
-                    Some(v)
-                }),
-                Conv::Steps(c) => c.convert(&h, row, line, &mut flags).map(|(id, step)| {
-                    steps.entry(id).or_default().push(step);
-                    None
-                }),
-                Conv::Audit(c) => c.convert(&h, row, line, &mut flags).map(Some),
-                Conv::Purview(c) => c.convert(&h, row, line).map(Some),
-                Conv::Rule => Ok(Some(exchange::rule(as_map()))),
-                Conv::Mailbox => Ok(Some(Value::Object(as_map()))),
-            };
+            let converted = conv.convert(&h, row, line, &mut flags, steps);
             self.flag(&mut flags);
             match converted {
                 Ok(Some(record)) => {

@@ -2,7 +2,8 @@
 //! three layouts, a Management Activity API content blob, a Log Analytics
 //! `OfficeActivity` row), normalised to the Graph `auditLogRecord` shape the
 //! audit-log query API returns: the common fields on top, the full record in
-//! `auditData`. `AuditData.CreationTime` is the canonical time (graph-api.md §4.3).
+//! `auditData`. `AuditData.CreationTime` is the canonical time
+//! (<https://learn.microsoft.com/purview/audit-log-detailed-properties>).
 
 use super::csvread::Header;
 use super::dates::{iso_utc, read_us_date};

@@ -29,12 +29,11 @@ pub struct Host {
 
 impl Host {
     pub fn this() -> Self {
-        let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .ok()
-            .or_else(|| std::env::var("COMPUTERNAME").ok())
-            .or_else(|| std::env::var("HOSTNAME").ok())
-            .map(|h| h.trim().to_string())
-            .unwrap_or_else(|| "unknown".into());
+        let name = gethostname::gethostname();
+        let hostname = match name.to_string_lossy().trim() {
+            "" => "unknown".to_string(),
+            h => h.to_string(),
+        };
         Self {
             hostname,
             os: std::env::consts::OS.into(),

@@ -212,12 +212,11 @@ pub fn check_chain(
 ) -> ChainReport {
     let mut events = Vec::new();
     let mut problems = Vec::new();
-    let mut problem = |line: usize, p: String| problems.push(ChainProblem { line, problem: p });
     if !text.is_empty() && !text.ends_with('\n') {
-        problem(
-            text.lines().count(),
-            "the last line is incomplete (truncated log?)".into(),
-        );
+        problems.push(ChainProblem {
+            line: text.lines().count(),
+            problem: "the last line is incomplete (truncated log?)".into(),
+        });
     }
     let mut prev_line: Option<&str> = None;
     for (i, line) in text.lines().enumerate() {
@@ -225,72 +224,91 @@ pub fn check_chain(
         let expected_prev =
             prev_line.map_or_else(|| genesis.to_string(), |l| sha256_hex(l.as_bytes()));
         prev_line = Some(line);
-        let value: Value = match serde_json::from_str(line) {
-            Ok(v) => v,
-            Err(e) => {
-                problem(n, format!("not valid JSON: {e}"));
-                continue;
-            }
-        };
-        let event: CustodyEvent = match serde_json::from_value(value.clone()) {
-            Ok(ev) => ev,
-            Err(e) => {
-                problem(n, format!("not a custody event: {e}"));
-                continue;
-            }
-        };
-        if canonical_json(&value) != line {
-            problem(
-                n,
-                "the line is not in canonical form (edited by hand?)".into(),
-            );
+        let mut found = Vec::new();
+        if let Some(event) = check_line(line, n, &expected_prev, signed, sealed_sha256, &mut found)
+        {
+            events.push(event);
         }
-        if event.seq != n as u64 {
-            problem(n, format!("sequence number is {}, expected {n}", event.seq));
-        }
-        if event.prev != expected_prev {
-            problem(n, "its hash of the previous line does not match: a line before it was edited, removed or inserted".into());
-        }
-        if signed {
-            match (&event.signer, &event.sig) {
-                (Some(signer), Some(sig)) => {
-                    let mut unsigned = value.clone();
-                    if let Value::Object(map) = &mut unsigned {
-                        map.remove("sig");
-                    }
-                    let body = canonical_json(&unsigned);
-                    if let Err(e) = signing::verify(signer, CUSTODY_NAMESPACE, body.as_bytes(), sig)
-                    {
-                        problem(n, format!("{e}: this line was edited after it was signed"));
-                    }
-                    if let (Some(fp), Ok(actual)) =
-                        (&event.signer_fingerprint, signing::fingerprint_of(signer))
-                    {
-                        if *fp != actual {
-                            problem(n, "signer fingerprint does not match the signer key".into());
-                        }
-                    }
-                }
-                _ => problem(n, "the line is not signed".into()),
-            }
-        }
-        if let (Some(expected), Some(observed)) = (sealed_sha256, &event.ciphertext_sha256) {
-            if observed != expected {
-                problem(
-                    n,
-                    format!(
-                        "{} observed ciphertext SHA-256 {observed}, but the seal says {expected}",
-                        event.by
-                    ),
-                );
-            }
-        }
-        events.push(event);
+        problems.extend(
+            found
+                .into_iter()
+                .map(|problem| ChainProblem { line: n, problem }),
+        );
     }
     if text.lines().next().is_none() {
-        problem(0, "the custody log is empty".into());
+        problems.push(ChainProblem {
+            line: 0,
+            problem: "the custody log is empty".into(),
+        });
     }
     ChainReport { events, problems }
+}
+
+/// Checks line `n`; its event, when it is one.
+fn check_line(
+    line: &str,
+    n: usize,
+    expected_prev: &str,
+    signed: bool,
+    sealed_sha256: Option<&str>,
+    problems: &mut Vec<String>,
+) -> Option<CustodyEvent> {
+    let value: Value = match serde_json::from_str(line) {
+        Ok(v) => v,
+        Err(e) => {
+            problems.push(format!("not valid JSON: {e}"));
+            return None;
+        }
+    };
+    let event: CustodyEvent = match serde_json::from_value(value.clone()) {
+        Ok(ev) => ev,
+        Err(e) => {
+            problems.push(format!("not a custody event: {e}"));
+            return None;
+        }
+    };
+    if canonical_json(&value) != line {
+        problems.push("the line is not in canonical form (edited by hand?)".into());
+    }
+    if event.seq != n as u64 {
+        problems.push(format!("sequence number is {}, expected {n}", event.seq));
+    }
+    if event.prev != expected_prev {
+        problems.push("its hash of the previous line does not match: a line before it was edited, removed or inserted".into());
+    }
+    if signed {
+        check_signature(&value, &event, problems);
+    }
+    if let (Some(expected), Some(observed)) = (sealed_sha256, &event.ciphertext_sha256) {
+        if observed != expected {
+            problems.push(format!(
+                "{} observed ciphertext SHA-256 {observed}, but the seal says {expected}",
+                event.by
+            ));
+        }
+    }
+    Some(event)
+}
+
+/// The line's SSH signature, over the line without `sig`, by the key it names.
+fn check_signature(value: &Value, event: &CustodyEvent, problems: &mut Vec<String>) {
+    let (Some(signer), Some(sig)) = (&event.signer, &event.sig) else {
+        problems.push("the line is not signed".into());
+        return;
+    };
+    let mut unsigned = value.clone();
+    if let Value::Object(map) = &mut unsigned {
+        map.remove("sig");
+    }
+    let body = canonical_json(&unsigned);
+    if let Err(e) = signing::verify(signer, CUSTODY_NAMESPACE, body.as_bytes(), sig) {
+        problems.push(format!("{e}: this line was edited after it was signed"));
+    }
+    if let (Some(fp), Ok(actual)) = (&event.signer_fingerprint, signing::fingerprint_of(signer)) {
+        if *fp != actual {
+            problems.push("signer fingerprint does not match the signer key".into());
+        }
+    }
 }
 
 #[cfg(test)]

@@ -306,84 +306,28 @@ impl<W: Write> ZipStreamWriter<W> {
         let (level, chunk, threads) = (self.opts.level, self.opts.chunk_size, self.opts.threads);
         let out = &mut self.out;
         thread::scope(|s| {
-            let (job_tx, job_rx) = sync_channel::<(u64, Vec<u8>, bool)>(threads * 2);
+            let (job_tx, job_rx) = sync_channel::<Job>(threads * 2);
             let job_rx = Arc::new(Mutex::new(job_rx));
             let (res_tx, res_rx) = sync_channel::<(u64, io::Result<Chunk>)>(threads * 2);
-            let reader_thread = s.spawn(move || -> io::Result<(u64, String)> {
-                let mut sha = Sha256::new();
-                let mut total = 0u64;
-                let mut current = read_up_to(&mut reader, chunk)?;
-                for seq in 0.. {
-                    let next = if current.len() == chunk {
-                        read_up_to(&mut reader, chunk)?
-                    } else {
-                        Vec::new()
-                    };
-                    let last = next.is_empty();
-                    sha.update(&current);
-                    total += current.len() as u64;
-                    if job_tx.send((seq, current, last)).is_err() || last {
-                        break;
-                    }
-                    current = next;
-                }
-                Ok((total, hex::encode(sha.finalize())))
-            });
+            let reader_thread = s.spawn(move || read_chunks(&mut reader, chunk, job_tx));
             for _ in 0..threads {
                 let job_rx = Arc::clone(&job_rx);
                 let res_tx = res_tx.clone();
-                s.spawn(move || {
-                    let mut comp = Compress::new(Compression::new(level), false);
-                    loop {
-                        let job = job_rx.lock().expect("job queue lock").recv();
-                        let Ok((seq, data, last)) = job else { break };
-                        let result = deflate_chunk(&mut comp, &data, last).map(|out| {
-                            let mut crc = Crc::new();
-                            crc.update(&data);
-                            Chunk {
-                                data: out,
-                                crc,
-                                last,
-                            }
-                        });
-                        if res_tx.send((seq, result)).is_err() {
-                            break;
-                        }
-                    }
-                });
+                s.spawn(move || compress_jobs(level, &job_rx, &res_tx));
             }
             drop(job_rx);
             drop(res_tx);
-
-            let mut pending = BTreeMap::new();
-            let mut next = 0u64;
-            let mut crc = Crc::new();
-            let mut compressed = 0u64;
-            let mut saw_last = false;
-            let write_result = (|| -> io::Result<()> {
-                for (seq, result) in res_rx.iter() {
-                    pending.insert(seq, result);
-                    while let Some(result) = pending.remove(&next) {
-                        let chunk = result?;
-                        out.write_all(&chunk.data)?;
-                        compressed += chunk.data.len() as u64;
-                        crc.combine(&chunk.crc);
-                        saw_last |= chunk.last;
-                        next += 1;
-                    }
-                }
-                Ok(())
-            })();
+            let written = write_in_order(out, &res_rx);
             drop(res_rx);
             let read_result = reader_thread.join().expect("reader thread panicked");
-            write_result?;
+            let (crc, compressed, saw_last) = written?;
             let (total, sha) = read_result?;
             if !saw_last {
                 return Err(io::Error::other(
                     "compression stopped before the end of the entry",
                 ));
             }
-            Ok((crc.finalize(), compressed, total, sha))
+            Ok((crc, compressed, total, sha))
         })
     }
 
@@ -391,100 +335,11 @@ impl<W: Write> ZipStreamWriter<W> {
     pub fn finish(mut self, comment: &str) -> io::Result<W> {
         let cd_start = self.out.count;
         for e in &self.entries {
-            let big_offset = e.offset >= u32::MAX as u64;
-            let mut extra = Vec::new();
-            if e.zip64 {
-                put64(&mut extra, e.uncompressed);
-                put64(&mut extra, e.compressed);
-            }
-            if big_offset {
-                put64(&mut extra, e.offset);
-            }
-            let mut h = Vec::with_capacity(46 + e.name.len() + 28);
-            put32(&mut h, CENTRAL_SIG);
-            put16(&mut h, MADE_BY);
-            put16(&mut h, if e.zip64 || big_offset { 45 } else { 20 });
-            put16(&mut h, FLAGS);
-            put16(&mut h, DEFLATE);
-            put16(&mut h, self.dos.0);
-            put16(&mut h, self.dos.1);
-            put32(&mut h, e.crc);
-            put32(
-                &mut h,
-                if e.zip64 {
-                    u32::MAX
-                } else {
-                    e.compressed as u32
-                },
-            );
-            put32(
-                &mut h,
-                if e.zip64 {
-                    u32::MAX
-                } else {
-                    e.uncompressed as u32
-                },
-            );
-            put16(&mut h, e.name.len() as u16);
-            put16(
-                &mut h,
-                if extra.is_empty() {
-                    0
-                } else {
-                    extra.len() as u16 + 4
-                },
-            );
-            put16(&mut h, 0); // comment
-            put16(&mut h, 0); // disk
-            put16(&mut h, 0); // internal attributes
-            put32(&mut h, EXTERNAL_ATTRS);
-            put32(
-                &mut h,
-                if big_offset {
-                    u32::MAX
-                } else {
-                    e.offset as u32
-                },
-            );
-            h.extend_from_slice(e.name.as_bytes());
-            if !extra.is_empty() {
-                put16(&mut h, 0x0001);
-                put16(&mut h, extra.len() as u16);
-                h.extend_from_slice(&extra);
-            }
+            let h = central_header(e, self.dos);
             self.out.write_all(&h)?;
         }
         let cd_end = self.out.count;
-        let cd_size = cd_end - cd_start;
-        let count = self.entries.len() as u64;
-        let need64 = count >= 0xFFFF || cd_start >= u32::MAX as u64 || cd_size >= u32::MAX as u64;
-        let mut t = Vec::new();
-        if need64 {
-            put32(&mut t, ZIP64_EOCD_SIG);
-            put64(&mut t, 44);
-            put16(&mut t, MADE_BY);
-            put16(&mut t, 45);
-            put32(&mut t, 0);
-            put32(&mut t, 0);
-            put64(&mut t, count);
-            put64(&mut t, count);
-            put64(&mut t, cd_size);
-            put64(&mut t, cd_start);
-            put32(&mut t, ZIP64_LOCATOR_SIG);
-            put32(&mut t, 0);
-            put64(&mut t, cd_end);
-            put32(&mut t, 1);
-        }
-        let comment = &comment.as_bytes()[..comment.len().min(0xFFFF)];
-        put32(&mut t, EOCD_SIG);
-        put16(&mut t, 0);
-        put16(&mut t, 0);
-        put16(&mut t, count.min(0xFFFF) as u16);
-        put16(&mut t, count.min(0xFFFF) as u16);
-        put32(&mut t, cd_size.min(u32::MAX as u64) as u32);
-        put32(&mut t, cd_start.min(u32::MAX as u64) as u32);
-        put16(&mut t, comment.len() as u16);
-        t.extend_from_slice(comment);
+        let t = end_records(self.entries.len() as u64, cd_start, cd_end, comment);
         self.out.write_all(&t)?;
         self.out.flush()?;
         Ok(self.out.inner)
@@ -499,6 +354,168 @@ fn put32(v: &mut Vec<u8>, x: u32) {
 }
 fn put64(v: &mut Vec<u8>, x: u64) {
     v.extend_from_slice(&x.to_le_bytes());
+}
+
+/// The central-directory header of one entry (with its zip64 extra field
+/// when the entry or its offset needs one).
+fn central_header(e: &CentralEntry, dos: (u16, u16)) -> Vec<u8> {
+    let big_offset = e.offset >= u32::MAX as u64;
+    let mut extra = Vec::new();
+    if e.zip64 {
+        put64(&mut extra, e.uncompressed);
+        put64(&mut extra, e.compressed);
+    }
+    if big_offset {
+        put64(&mut extra, e.offset);
+    }
+    let clamp = |v: u64, big: bool| if big { u32::MAX } else { v as u32 };
+    let mut h = Vec::with_capacity(46 + e.name.len() + 28);
+    put32(&mut h, CENTRAL_SIG);
+    put16(&mut h, MADE_BY);
+    put16(&mut h, if e.zip64 || big_offset { 45 } else { 20 });
+    put16(&mut h, FLAGS);
+    put16(&mut h, DEFLATE);
+    put16(&mut h, dos.0);
+    put16(&mut h, dos.1);
+    put32(&mut h, e.crc);
+    put32(&mut h, clamp(e.compressed, e.zip64));
+    put32(&mut h, clamp(e.uncompressed, e.zip64));
+    put16(&mut h, e.name.len() as u16);
+    put16(
+        &mut h,
+        if extra.is_empty() {
+            0
+        } else {
+            extra.len() as u16 + 4
+        },
+    );
+    put16(&mut h, 0); // comment
+    put16(&mut h, 0); // disk
+    put16(&mut h, 0); // internal attributes
+    put32(&mut h, EXTERNAL_ATTRS);
+    put32(&mut h, clamp(e.offset, big_offset));
+    h.extend_from_slice(e.name.as_bytes());
+    if !extra.is_empty() {
+        put16(&mut h, 0x0001);
+        put16(&mut h, extra.len() as u16);
+        h.extend_from_slice(&extra);
+    }
+    h
+}
+
+/// The end of central directory record, preceded by the zip64 record and
+/// locator when the archive needs them.
+fn end_records(count: u64, cd_start: u64, cd_end: u64, comment: &str) -> Vec<u8> {
+    let cd_size = cd_end - cd_start;
+    let need64 = count >= 0xFFFF || cd_start >= u32::MAX as u64 || cd_size >= u32::MAX as u64;
+    let mut t = Vec::new();
+    if need64 {
+        put32(&mut t, ZIP64_EOCD_SIG);
+        put64(&mut t, 44);
+        put16(&mut t, MADE_BY);
+        put16(&mut t, 45);
+        put32(&mut t, 0);
+        put32(&mut t, 0);
+        put64(&mut t, count);
+        put64(&mut t, count);
+        put64(&mut t, cd_size);
+        put64(&mut t, cd_start);
+        put32(&mut t, ZIP64_LOCATOR_SIG);
+        put32(&mut t, 0);
+        put64(&mut t, cd_end);
+        put32(&mut t, 1);
+    }
+    let comment = &comment.as_bytes()[..comment.len().min(0xFFFF)];
+    put32(&mut t, EOCD_SIG);
+    put16(&mut t, 0);
+    put16(&mut t, 0);
+    put16(&mut t, count.min(0xFFFF) as u16);
+    put16(&mut t, count.min(0xFFFF) as u16);
+    put32(&mut t, cd_size.min(u32::MAX as u64) as u32);
+    put32(&mut t, cd_start.min(u32::MAX as u64) as u32);
+    put16(&mut t, comment.len() as u16);
+    t.extend_from_slice(comment);
+    t
+}
+
+/// One chunk to compress: its sequence number, its bytes, and whether it is the last.
+type Job = (u64, Vec<u8>, bool);
+
+/// Reads `chunk`-sized pieces into the job queue, hashing them; the entry's
+/// size and SHA-256.
+fn read_chunks<R: Read>(
+    reader: &mut R,
+    chunk: usize,
+    jobs: std::sync::mpsc::SyncSender<Job>,
+) -> io::Result<(u64, String)> {
+    let mut sha = Sha256::new();
+    let mut total = 0u64;
+    let mut current = read_up_to(reader, chunk)?;
+    for seq in 0.. {
+        let next = if current.len() == chunk {
+            read_up_to(reader, chunk)?
+        } else {
+            Vec::new()
+        };
+        let last = next.is_empty();
+        sha.update(&current);
+        total += current.len() as u64;
+        if jobs.send((seq, current, last)).is_err() || last {
+            break;
+        }
+        current = next;
+    }
+    Ok((total, hex::encode(sha.finalize())))
+}
+
+/// A compression worker: deflates and checksums jobs until the queue closes.
+fn compress_jobs(
+    level: u32,
+    jobs: &Mutex<std::sync::mpsc::Receiver<Job>>,
+    results: &std::sync::mpsc::SyncSender<(u64, io::Result<Chunk>)>,
+) {
+    let mut comp = Compress::new(Compression::new(level), false);
+    loop {
+        let job = jobs.lock().expect("job queue lock").recv();
+        let Ok((seq, data, last)) = job else { break };
+        let result = deflate_chunk(&mut comp, &data, last).map(|out| {
+            let mut crc = Crc::new();
+            crc.update(&data);
+            Chunk {
+                data: out,
+                crc,
+                last,
+            }
+        });
+        if results.send((seq, result)).is_err() {
+            break;
+        }
+    }
+}
+
+/// Writes compressed chunks in sequence order as they arrive; the entry's
+/// CRC-32, compressed size, and whether the last chunk was written.
+fn write_in_order<W: Write>(
+    out: &mut W,
+    results: &std::sync::mpsc::Receiver<(u64, io::Result<Chunk>)>,
+) -> io::Result<(u32, u64, bool)> {
+    let mut pending = BTreeMap::new();
+    let mut next = 0u64;
+    let mut crc = Crc::new();
+    let mut compressed = 0u64;
+    let mut saw_last = false;
+    for (seq, result) in results.iter() {
+        pending.insert(seq, result);
+        while let Some(result) = pending.remove(&next) {
+            let chunk = result?;
+            out.write_all(&chunk.data)?;
+            compressed += chunk.data.len() as u64;
+            crc.combine(&chunk.crc);
+            saw_last |= chunk.last;
+            next += 1;
+        }
+    }
+    Ok((crc.finalize(), compressed, saw_last))
 }
 
 #[cfg(test)]

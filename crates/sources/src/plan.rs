@@ -234,114 +234,241 @@ impl Source {
     /// The requests that collect this source for `input`.
     pub fn plan(self, input: &PlanInput<'_>) -> Plan {
         let (targets, w) = (input.targets, &input.entra);
-        let per_user = |f: &dyn Fn(&Target) -> Vec<Query>| -> Vec<Query> {
-            targets.iter().flat_map(f).collect()
+        let queries = match self {
+            Source::PurviewAudit => {
+                return Plan::AuditLogQueries {
+                    windows: input.purview.split(AUDIT_SLICE),
+                    upns: targets.iter().map(|t| t.upn.clone()).collect(),
+                }
+            }
+            Source::Messages => {
+                return Plan::Messages {
+                    ids: input.message_ids.to_vec(),
+                }
+            }
+            Source::SigninsInteractive => signins("interactiveUser", targets, w, Scope::Users),
+            Source::SigninsNonInteractive => {
+                signins("nonInteractiveUser", targets, w, Scope::Users)
+            }
+            Source::SigninsServicePrincipal => match input.linked {
+                Some(linked) => signins("servicePrincipal", targets, w, Scope::Apps(linked)),
+                None => signins("servicePrincipal", targets, w, Scope::Tenant),
+            },
+            Source::SigninsManagedIdentity => signins("managedIdentity", targets, w, Scope::Tenant),
+            Source::EntraAudit => directory_audits(targets, w),
+            Source::User => per_user(targets, user_snapshot),
+            Source::UserMemberships => per_user(targets, memberships),
+            Source::UserRoles => per_user(targets, role_assignments),
+            Source::UserOwnedObjects => per_user(targets, owned_objects),
+            Source::Devices => per_user(targets, devices),
+            Source::Applications => vec![directory(
+                "/v1.0/applications".into(),
+                "Application.Read.All",
+            )],
+            Source::ServicePrincipals => {
+                vec![directory(
+                    "/v1.0/servicePrincipals".into(),
+                    "Application.Read.All",
+                )]
+            }
+            Source::Oauth2Grants => {
+                let mut q = per_user(targets, consent_grants);
+                q.push(directory(
+                    "/v1.0/oauth2PermissionGrants?$filter=consentType eq 'AllPrincipals'".into(),
+                    "Directory.Read.All",
+                ));
+                q
+            }
+            Source::AppRoleAssignments => per_user(targets, app_role_assignments),
+            Source::Guests => vec![directory(
+                format!("/v1.0/users?$filter=userType eq 'Guest'&$select={GUEST_SELECT}&$top=999"),
+                "User.Read.All",
+            )],
+            Source::AuthMethods => per_user(targets, auth_methods),
+            Source::AuthRegistration => per_user(targets, registration),
+            Source::MailboxRules => per_user(targets, inbox_rules),
+            Source::MailboxSettings => per_user(targets, mailbox_settings),
+            Source::RiskyUsers => per_user(targets, risky_user),
+            Source::RiskDetections => per_user(targets, risk_detections),
         };
-        Plan::Queries(match self {
-        Source::PurviewAudit => {
-            return Plan::AuditLogQueries {
-                windows: input.purview.split(AUDIT_SLICE),
-                upns: targets.iter().map(|t| t.upn.clone()).collect(),
-            }
-        }
-        Source::Messages => {
-            return Plan::Messages {
-                ids: input.message_ids.to_vec(),
-            }
-        }
-        Source::SigninsInteractive => signins("interactiveUser", targets, w, Scope::Users),
-        Source::SigninsNonInteractive => signins("nonInteractiveUser", targets, w, Scope::Users),
-        Source::SigninsServicePrincipal => match input.linked {
-            Some(linked) => signins("servicePrincipal", targets, w, Scope::Apps(linked)),
-            None => signins("servicePrincipal", targets, w, Scope::Tenant),
-        },
-        Source::SigninsManagedIdentity => signins("managedIdentity", targets, w, Scope::Tenant),
-        Source::EntraAudit => w
-            .split(SLICE)
-            .iter()
-            .flat_map(|w| {
-                per_user(&|t| {
-                    let window = time_filter("activityDateTime", w);
-                    ["initiatedBy/user/id eq '{id}'", "targetResources/any(t: t/id eq '{id}')"]
-                        .iter()
-                        .map(|f| Query {
-                            unknown_enums: true,
-                            keep: Keep::InWindow { field: "activityDateTime", window: *w },
-                            ..Query::list(
-                                format!("/v1.0/auditLogs/directoryAudits?$filter={} and {window}", f.replace("{id}", &t.id)),
-                                Budget::Reports,
-                                "AuditLog.Read.All",
-                            )
-                        })
-                        .collect()
-                })
-            })
-            .collect(),
-        Source::User => per_user(&|t| {
-            vec![Query {
-                without_premium: Some(format!("/v1.0/users/{}?$select={USER_SELECT}", t.id)),
-                ..Query::one(format!("/v1.0/users/{}?$select={USER_SELECT},signInActivity", t.id), Budget::Directory, "User.Read.All")
-            }]
-        }),
-        Source::UserMemberships => per_user(&|t| vec![Query::list(format!("/v1.0/users/{}/transitiveMemberOf", t.id), Budget::Directory, "GroupMember.Read.All")]),
-        Source::UserRoles => {
-            per_user(&|t| {
-                vec![
-                    Query::list(
-                        format!("/v1.0/roleManagement/directory/roleAssignments?$filter=principalId eq '{}'&$expand=roleDefinition", t.id),
-                        Budget::Directory,
-                        "RoleManagement.Read.Directory",
-                    ),
-                    Query {
-                        resolve: Some(Resolve::RoleNames),
-                        licence_optional: Some("PIM eligible assignments exist only with Entra ID P2 or Governance; this tenant has neither, so there are none to collect"),
-                        ..Query::list(
-                            format!("/v1.0/roleManagement/directory/roleEligibilityScheduleInstances?$filter=principalId eq '{}'", t.id),
-                            Budget::Directory,
-                            "RoleManagement.Read.Directory",
-                        )
+        Plan::Queries(queries)
+    }
+}
+
+/// Properties of guest users an investigator needs.
+const GUEST_SELECT: &str = "id,userPrincipalName,mail,displayName,createdDateTime,creationType,externalUserState,externalUserStateChangeDateTime,identities";
+
+fn per_user(targets: &[Target], f: impl Fn(&Target) -> Vec<Query>) -> Vec<Query> {
+    targets.iter().flat_map(f).collect()
+}
+
+/// A directory-object collection.
+fn directory(path: String, permission: &'static str) -> Query {
+    Query::list(path, Budget::Directory, permission)
+}
+
+/// Directory audits by and on each target, in 7-day slices, oldest first.
+fn directory_audits(targets: &[Target], whole: &Window) -> Vec<Query> {
+    let mut out = Vec::new();
+    for w in whole.split(SLICE) {
+        let window = time_filter("activityDateTime", &w);
+        for t in targets {
+            for f in [
+                format!("initiatedBy/user/id eq '{}'", t.id),
+                format!("targetResources/any(t: t/id eq '{}')", t.id),
+            ] {
+                out.push(Query {
+                    unknown_enums: true,
+                    keep: Keep::InWindow {
+                        field: "activityDateTime",
+                        window: w,
                     },
-                ]
-            })
+                    ..Query::list(
+                        format!("/v1.0/auditLogs/directoryAudits?$filter={f} and {window}"),
+                        Budget::Reports,
+                        "AuditLog.Read.All",
+                    )
+                });
+            }
         }
-        Source::UserOwnedObjects => per_user(&|t| vec![Query::list(format!("/v1.0/users/{}/ownedObjects", t.id), Budget::Directory, "User.Read.All")]),
-        Source::Devices => per_user(&|t| {
-            ["registeredDevices", "ownedDevices"]
-                .iter()
-                .map(|p| Query::list(format!("/v1.0/users/{}/{p}", t.id), Budget::Directory, "Device.Read.All"))
-                .collect()
-        }),
-        Source::Applications => vec![Query::list("/v1.0/applications".into(), Budget::Directory, "Application.Read.All")],
-        Source::ServicePrincipals => vec![Query::list("/v1.0/servicePrincipals".into(), Budget::Directory, "Application.Read.All")],
-        Source::Oauth2Grants => {
-            let mut q = per_user(&|t| vec![Query::list(format!("/v1.0/oauth2PermissionGrants?$filter=principalId eq '{}'", t.id), Budget::Directory, "Directory.Read.All")]);
-            q.push(Query::list("/v1.0/oauth2PermissionGrants?$filter=consentType eq 'AllPrincipals'".into(), Budget::Directory, "Directory.Read.All"));
-            q
-        }
-        Source::AppRoleAssignments => per_user(&|t| vec![Query::list(format!("/v1.0/users/{}/appRoleAssignments", t.id), Budget::Directory, "Directory.Read.All")]),
-        Source::Guests => vec![Query::list(
-            "/v1.0/users?$filter=userType eq 'Guest'&$select=id,userPrincipalName,mail,displayName,createdDateTime,creationType,externalUserState,externalUserStateChangeDateTime,identities&$top=999".into(),
+    }
+    out
+}
+
+fn user_snapshot(t: &Target) -> Vec<Query> {
+    vec![Query {
+        without_premium: Some(format!("/v1.0/users/{}?$select={USER_SELECT}", t.id)),
+        ..Query::one(
+            format!("/v1.0/users/{}?$select={USER_SELECT},signInActivity", t.id),
             Budget::Directory,
             "User.Read.All",
-        )],
-        Source::AuthMethods => per_user(&|t| {
-            vec![
-                Query::list(format!("/v1.0/users/{}/authentication/methods", t.id), Budget::Reports, "UserAuthenticationMethod.Read.All"),
-                // Legacy per-user MFA state: beta only
-                // (<https://learn.microsoft.com/entra/identity/authentication/howto-mfa-userstates>).
-                Query::one(format!("/beta/users/{}/authentication/requirements", t.id), Budget::Directory, "Policy.Read.All"),
-            ]
+        )
+    }]
+}
+
+fn memberships(t: &Target) -> Vec<Query> {
+    vec![directory(
+        format!("/v1.0/users/{}/transitiveMemberOf", t.id),
+        "GroupMember.Read.All",
+    )]
+}
+
+/// Active role assignments (with the roles), and PIM eligibility (named by lookup).
+fn role_assignments(t: &Target) -> Vec<Query> {
+    vec![
+        directory(
+            format!("/v1.0/roleManagement/directory/roleAssignments?$filter=principalId eq '{}'&$expand=roleDefinition", t.id),
+            "RoleManagement.Read.Directory",
+        ),
+        Query {
+            resolve: Some(Resolve::RoleNames),
+            licence_optional: Some("PIM eligible assignments exist only with Entra ID P2 or Governance; this tenant has neither, so there are none to collect"),
+            ..directory(
+                format!("/v1.0/roleManagement/directory/roleEligibilityScheduleInstances?$filter=principalId eq '{}'", t.id),
+                "RoleManagement.Read.Directory",
+            )
+        },
+    ]
+}
+
+fn owned_objects(t: &Target) -> Vec<Query> {
+    vec![directory(
+        format!("/v1.0/users/{}/ownedObjects", t.id),
+        "User.Read.All",
+    )]
+}
+
+fn devices(t: &Target) -> Vec<Query> {
+    ["registeredDevices", "ownedDevices"]
+        .iter()
+        .map(|p| directory(format!("/v1.0/users/{}/{p}", t.id), "Device.Read.All"))
+        .collect()
+}
+
+fn consent_grants(t: &Target) -> Vec<Query> {
+    vec![directory(
+        format!(
+            "/v1.0/oauth2PermissionGrants?$filter=principalId eq '{}'",
+            t.id
+        ),
+        "Directory.Read.All",
+    )]
+}
+
+fn app_role_assignments(t: &Target) -> Vec<Query> {
+    vec![directory(
+        format!("/v1.0/users/{}/appRoleAssignments", t.id),
+        "Directory.Read.All",
+    )]
+}
+
+fn auth_methods(t: &Target) -> Vec<Query> {
+    vec![
+        Query::list(
+            format!("/v1.0/users/{}/authentication/methods", t.id),
+            Budget::Reports,
+            "UserAuthenticationMethod.Read.All",
+        ),
+        // Legacy per-user MFA state: beta only
+        // (<https://learn.microsoft.com/entra/identity/authentication/howto-mfa-userstates>).
+        Query::one(
+            format!("/beta/users/{}/authentication/requirements", t.id),
+            Budget::Directory,
+            "Policy.Read.All",
+        ),
+    ]
+}
+
+fn registration(t: &Target) -> Vec<Query> {
+    vec![Query::list(
+        format!(
+            "/v1.0/reports/authenticationMethods/userRegistrationDetails?$filter=id eq '{}'",
+            t.id
+        ),
+        Budget::Reports,
+        "AuditLog.Read.All",
+    )]
+}
+
+fn mailbox_settings(t: &Target) -> Vec<Query> {
+    vec![Query::one(
+        format!("/v1.0/users/{}/mailboxSettings", t.id),
+        Budget::Outlook,
+        "MailboxSettings.Read",
+    )]
+}
+
+fn risky_user(t: &Target) -> Vec<Query> {
+    vec![Query::list(
+        format!(
+            "/v1.0/identityProtection/riskyUsers?$filter=id eq '{}'",
+            t.id
+        ),
+        Budget::IdentityProtection,
+        "IdentityRiskyUser.Read.All",
+    )]
+}
+
+fn risk_detections(t: &Target) -> Vec<Query> {
+    vec![Query::list(
+        format!(
+            "/v1.0/identityProtection/riskDetections?$filter=userId eq '{}'",
+            t.id
+        ),
+        Budget::IdentityProtection,
+        "IdentityRiskEvent.Read.All",
+    )]
+}
+
+fn inbox_rules(t: &Target) -> Vec<Query> {
+    vec![Query {
+        resolve: Some(Resolve::RuleFolders {
+            user_id: t.id.clone(),
         }),
-        Source::AuthRegistration => per_user(&|t| vec![Query::list(format!("/v1.0/reports/authenticationMethods/userRegistrationDetails?$filter=id eq '{}'", t.id), Budget::Reports, "AuditLog.Read.All")]),
-        Source::MailboxRules => per_user(&|t| {
-            vec![Query {
-                resolve: Some(Resolve::RuleFolders { user_id: t.id.clone() }),
-                ..Query::list(format!("/v1.0/users/{}/mailFolders/inbox/messageRules", t.id), Budget::Outlook, "MailboxSettings.Read")
-            }]
-        }),
-        Source::MailboxSettings => per_user(&|t| vec![Query::one(format!("/v1.0/users/{}/mailboxSettings", t.id), Budget::Outlook, "MailboxSettings.Read")]),
-        Source::RiskyUsers => per_user(&|t| vec![Query::list(format!("/v1.0/identityProtection/riskyUsers?$filter=id eq '{}'", t.id), Budget::IdentityProtection, "IdentityRiskyUser.Read.All")]),
-        Source::RiskDetections => per_user(&|t| vec![Query::list(format!("/v1.0/identityProtection/riskDetections?$filter=userId eq '{}'", t.id), Budget::IdentityProtection, "IdentityRiskEvent.Read.All")]),
-    })
-    }
+        ..Query::list(
+            format!("/v1.0/users/{}/mailFolders/inbox/messageRules", t.id),
+            Budget::Outlook,
+            "MailboxSettings.Read",
+        )
+    }]
 }

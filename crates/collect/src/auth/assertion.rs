@@ -1,4 +1,5 @@
-//! Certificate credentials: a signed JWT client assertion (graph-api.md §8.2).
+//! Certificate credentials: a signed JWT client assertion
+//! (<https://learn.microsoft.com/entra/identity-platform/certificate-credentials>).
 //! Current Entra guidance is PS256 with `x5t#S256`; older deployments expect
 //! RS256 with `x5t` (SHA-1), selectable by flag.
 

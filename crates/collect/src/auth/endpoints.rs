@@ -1,4 +1,5 @@
-//! Where to get tokens and call APIs, per Microsoft cloud (graph-api.md §8.5).
+//! Where to get tokens and call APIs, per Microsoft cloud
+//! (<https://learn.microsoft.com/graph/deployments>).
 
 use serde::Serialize;
 use url::Url;

@@ -148,6 +148,74 @@ impl Verb<'_> {
     }
 }
 
+/// How one attempt ended.
+enum Attempt {
+    Done(Fetched),
+    /// Worth another attempt, after `retry_after` when the service said so.
+    Again {
+        retry_after: Option<std::time::Duration>,
+        why: String,
+        throttled: bool,
+    },
+    /// A licence refusal, which Graph sometimes returns on licensed tenants.
+    MaybeLicence {
+        code: String,
+        message: String,
+    },
+    /// The token was rejected (401).
+    Rejected {
+        code: String,
+        message: String,
+    },
+}
+
+impl Attempt {
+    fn again(why: String) -> Self {
+        Attempt::Again {
+            retry_after: None,
+            why,
+            throttled: false,
+        }
+    }
+}
+
+/// What a received response means.
+fn interpret(
+    mut fetched: Fetched,
+    req: &Request,
+    retry_after: Option<std::time::Duration>,
+) -> Result<Attempt, GraphError> {
+    match classify(fetched.status, &fetched.body, req.permission) {
+        Verdict::Ok => {
+            if req.json {
+                match serde_json::from_slice::<Value>(&fetched.body) {
+                    Ok(v) => fetched.json = Some(v),
+                    Err(e) => {
+                        return Ok(Attempt::again(format!(
+                            "the response is not complete JSON ({e}): truncated?"
+                        )))
+                    }
+                }
+            }
+            Ok(Attempt::Done(fetched))
+        }
+        Verdict::Retry { throttled, why } => Ok(Attempt::Again {
+            retry_after,
+            why,
+            throttled,
+        }),
+        Verdict::MaybeLicence => {
+            let (code, message) = super::error::error_parts(&fetched.body);
+            Ok(Attempt::MaybeLicence { code, message })
+        }
+        Verdict::Reauthenticate => {
+            let (code, message) = super::error::error_parts(&fetched.body);
+            Ok(Attempt::Rejected { code, message })
+        }
+        Verdict::Fail(e) => Err(e),
+    }
+}
+
 /// Read-only access to Graph and the Management Activity API.
 pub struct ReadOnlyClient {
     http: reqwest::Client,
@@ -235,6 +303,7 @@ impl ReadOnlyClient {
         }
     }
 
+    /// Sends `req` until it succeeds, fails for good, or runs out of attempts.
     async fn send(&self, req: &Request, verb: Verb<'_>) -> Result<Fetched, GraphError> {
         let resource = self.resource(req.api)?;
         let mut attempt = 0u32;
@@ -246,127 +315,36 @@ impl ReadOnlyClient {
                 self.retries.fetch_add(1, Ordering::Relaxed);
             }
             let admission = self.pacer.admit(req.budget).await;
-            let token = self.tokens.token(&resource).await?;
-            let client_request_id = uuid::Uuid::new_v4().to_string();
-            let mut rb = match verb {
-                Verb::Get => self.http.get(req.url.clone()),
-                Verb::CreateAuditQuery(body) => self.http.post(req.url.clone()).json(body),
-            };
-            rb = rb
-                .bearer_auth(token.expose_secret())
-                .header("client-request-id", &client_request_id)
-                .header("return-client-request-id", "true");
-            if req.unknown_enums {
-                rb = rb.header("Prefer", "include-unknown-enum-members");
-            }
-            for (k, v) in &req.headers {
-                rb = rb.header(k.as_str(), v.as_str());
-            }
-            self.requests.fetch_add(1, Ordering::Relaxed);
-            let sent = rb.send().await;
-            let (retry_after, why, throttled) = match sent {
-                Err(e) => (
-                    None,
-                    format!("request failed: {}", super::network_reason(&e)),
-                    false,
-                ),
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let header = |name: &str| {
-                        resp.headers()
-                            .get(name)
-                            .and_then(|v| v.to_str().ok())
-                            .map(String::from)
-                    };
-                    let mut meta = RawMeta {
-                        method: verb.name(),
-                        url: req.url.to_string(),
-                        attempt,
-                        status,
-                        received_at: m365_preserve_package::timefmt::now_rfc3339(),
-                        date: header("date"),
-                        request_id: header("request-id"),
-                        client_request_id: client_request_id.clone(),
-                        content_type: header("content-type"),
-                        retry_after: header("retry-after"),
-                        size: 0,
-                        sha256: String::new(),
-                        incomplete: None,
-                    };
-                    let next_page_uri = header("nextpageuri");
-                    let retry_after = meta
-                        .retry_after
-                        .as_deref()
-                        .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
-                    let body = match resp.bytes().await {
-                        Ok(b) => b,
-                        Err(e) => {
-                            meta.incomplete = Some(super::network_reason(&e));
-                            self.keep_raw(req, meta, b"");
-                            drop(admission);
-                            self.pause(attempt, None, req, "the response body was cut off", false)
-                                .await?;
-                            continue;
+            let (retry_after, why, throttled) =
+                match self.attempt(req, &verb, &resource, attempt).await? {
+                    Attempt::Done(f) => return Ok(f),
+                    Attempt::Again {
+                        retry_after,
+                        why,
+                        throttled,
+                    } => (retry_after, why, throttled),
+                    Attempt::MaybeLicence { code, message } => {
+                        licence_refusals += 1;
+                        if licence_refusals >= 3 {
+                            return Err(GraphError::LicenceRequired { code, message });
                         }
-                    };
-                    let request_id = meta.request_id.clone();
-                    let raw_path = self.keep_raw(req, meta, &body);
-                    match classify(status, &body, req.permission) {
-                        Verdict::Ok => {
-                            let json = if req.json {
-                                match serde_json::from_slice::<Value>(&body) {
-                                    Ok(v) => Some(v),
-                                    Err(e) => {
-                                        drop(admission);
-                                        self.pause(attempt, None, req, &format!("the response is not complete JSON ({e}): truncated?"), false).await?;
-                                        continue;
-                                    }
-                                }
-                            } else {
-                                None
-                            };
-                            return Ok(Fetched {
-                                url: req.url.to_string(),
-                                status,
-                                body,
-                                json,
-                                next_page_uri,
-                                request_id,
-                                raw_path,
-                                attempts: attempt,
-                            });
-                        }
-                        Verdict::Retry { throttled, why } => (retry_after, why, throttled),
-                        Verdict::MaybeLicence => {
-                            licence_refusals += 1;
-                            if licence_refusals >= 3 {
-                                let (code, message) = super::error::error_parts(&body);
-                                return Err(GraphError::LicenceRequired { code, message });
-                            }
-                            (
-                                None,
-                                "licence refusal (Graph sometimes returns it on licensed tenants)"
-                                    .into(),
-                                false,
-                            )
-                        }
-                        Verdict::Reauthenticate => {
-                            let (code, message) = super::error::error_parts(&body);
-                            if reauthenticated {
-                                return Err(GraphError::Unauthorized { code, message });
-                            }
-                            reauthenticated = true;
-                            self.tokens.invalidate(&resource).await;
-                            tracing::debug!(
-                                "{}: token rejected (401 {code}); getting a new one",
-                                req.capture.folder()
-                            );
-                            continue;
-                        }
-                        Verdict::Fail(e) => return Err(e),
+                        let why =
+                            "licence refusal (Graph sometimes returns it on licensed tenants)";
+                        (None, why.to_string(), false)
                     }
-                }
-            };
+                    Attempt::Rejected { code, message } => {
+                        if reauthenticated {
+                            return Err(GraphError::Unauthorized { code, message });
+                        }
+                        reauthenticated = true;
+                        self.tokens.invalidate(&resource).await;
+                        tracing::debug!(
+                            "{}: token rejected (401 {code}); getting a new one",
+                            req.capture.folder()
+                        );
+                        continue;
+                    }
+                };
             drop(admission);
             if throttled {
                 self.throttled.fetch_add(1, Ordering::Relaxed);
@@ -375,6 +353,103 @@ impl ReadOnlyClient {
             self.pause(attempt, retry_after, req, &why, throttled)
                 .await?;
         }
+    }
+
+    /// One attempt: send, keep the raw response, and say what it means.
+    async fn attempt(
+        &self,
+        req: &Request,
+        verb: &Verb<'_>,
+        resource: &str,
+        attempt: u32,
+    ) -> Result<Attempt, GraphError> {
+        let token = self.tokens.token(resource).await?;
+        let client_request_id = uuid::Uuid::new_v4().to_string();
+        let rb = self.build(req, verb, &token, &client_request_id);
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let resp = match rb.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                return Ok(Attempt::again(format!(
+                    "request failed: {}",
+                    super::network_reason(&e)
+                )))
+            }
+        };
+        let status = resp.status().as_u16();
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(String::from)
+        };
+        let mut meta = RawMeta {
+            method: verb.name(),
+            url: req.url.to_string(),
+            attempt,
+            status,
+            received_at: m365_preserve_package::timefmt::now_rfc3339(),
+            date: header("date"),
+            request_id: header("request-id"),
+            client_request_id,
+            content_type: header("content-type"),
+            retry_after: header("retry-after"),
+            size: 0,
+            sha256: String::new(),
+            incomplete: None,
+        };
+        let next_page_uri = header("nextpageuri");
+        let retry_after = meta
+            .retry_after
+            .as_deref()
+            .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
+        let body = match resp.bytes().await {
+            Ok(b) => b,
+            Err(e) => {
+                meta.incomplete = Some(super::network_reason(&e));
+                self.keep_raw(req, meta, b"");
+                return Ok(Attempt::again("the response body was cut off".into()));
+            }
+        };
+        let request_id = meta.request_id.clone();
+        let raw_path = self.keep_raw(req, meta, &body);
+        let fetched = Fetched {
+            url: req.url.to_string(),
+            status,
+            body,
+            json: None,
+            next_page_uri,
+            request_id,
+            raw_path,
+            attempts: attempt,
+        };
+        interpret(fetched, req, retry_after)
+    }
+
+    /// The HTTP request of one attempt, with the token and the headers Graph
+    /// documents for correlation.
+    fn build(
+        &self,
+        req: &Request,
+        verb: &Verb<'_>,
+        token: &age::secrecy::SecretString,
+        client_request_id: &str,
+    ) -> reqwest::RequestBuilder {
+        let mut rb = match verb {
+            Verb::Get => self.http.get(req.url.clone()),
+            Verb::CreateAuditQuery(body) => self.http.post(req.url.clone()).json(body),
+        };
+        rb = rb
+            .bearer_auth(token.expose_secret())
+            .header("client-request-id", client_request_id)
+            .header("return-client-request-id", "true");
+        if req.unknown_enums {
+            rb = rb.header("Prefer", "include-unknown-enum-members");
+        }
+        for (k, v) in &req.headers {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+        rb
     }
 
     /// Waits before the next attempt, or gives up after the last one.

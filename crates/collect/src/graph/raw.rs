@@ -57,7 +57,7 @@ impl RawSink {
             *n += 1;
             *n
         };
-        std::fs::create_dir_all(&dir)?;
+        fs_err::create_dir_all(&dir)?;
         let ext = match meta.content_type.as_deref() {
             Some(ct) if ct.contains("json") => "json",
             Some(ct) if ct.contains("rfc822") || ct.starts_with("text/") => "txt",
@@ -92,7 +92,7 @@ fn highest_number(dir: &Path) -> u64 {
 }
 
 fn write_new(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let mut f = std::fs::OpenOptions::new()
+    let mut f = fs_err::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(path)?;

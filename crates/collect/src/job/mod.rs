@@ -150,12 +150,7 @@ impl Collection {
             Some(Arc::new(RawSink::new(&workdir))),
         );
         let base = conn.tokens.endpoints().graph.clone();
-        let mut targets: Vec<Target> = Vec::new();
-        for upn in &self.users {
-            let t = resolve_target(&client, &base, upn).await?;
-            tracing::info!("target {} ({}) = {}", t.upn, t.display_name, t.id);
-            targets.push(t);
-        }
+        let targets = self.targets(&client, &base).await?;
         let params = match prior {
             Some(p) => p.check_resumed(sealer.case_id, &self.users, &sources, &workdir)?,
             None => RunParams::new_run(self, sealer.case_id, sources.clone(), &client, &base, now)
@@ -179,36 +174,41 @@ impl Collection {
         self.attach_files(&workdir)?;
         self.import_files(&workdir, &mut summaries)?;
         record_finish(&workdir, &client, &summaries, sealer.examiner)?;
-        let claims = conn.tokens.identity();
-        let provenance = Provenance {
-            started: Some(params.started),
-            tenant_id: claims
-                .as_ref()
-                .and_then(|c| c["tid"].as_str().map(String::from)),
-            cloud: conn.cloud.clone(),
-            operator: Some(json!({"flow": conn.tokens.credential_kind(), "token_claims": claims})),
-        };
-        let sealed = plan_content(workdir.root())
-            .and_then(|plan| seal(plan, sealer, &provenance))
-            .map_err(|error| JobError::Seal {
-                workdir: workdir.root().to_path_buf(),
-                error: Box::new(error),
-            })?;
-        let kept = if self.keep_workdir {
-            tracing::info!("work folder kept: {}", workdir.root().display());
-            Some(workdir.root().to_path_buf())
-        } else {
-            std::fs::remove_dir_all(workdir.root()).map_err(|source| CollectError::WorkFolder {
-                path: workdir.root().to_path_buf(),
-                source,
-            })?;
-            None
-        };
+        let sealed = seal_work(&workdir, conn, sealer, &params)?;
+        let kept = self.clean_up(&workdir)?;
         Ok(Collected {
             sealed,
             summaries,
             workdir: kept,
         })
+    }
+
+    /// Removes the work folder unless it is to be kept; where it was kept.
+    fn clean_up(&self, workdir: &WorkDir) -> Result<Option<PathBuf>, JobError> {
+        if self.keep_workdir {
+            tracing::info!("work folder kept: {}", workdir.root().display());
+            return Ok(Some(workdir.root().to_path_buf()));
+        }
+        std::fs::remove_dir_all(workdir.root()).map_err(|source| CollectError::WorkFolder {
+            path: workdir.root().to_path_buf(),
+            source,
+        })?;
+        Ok(None)
+    }
+
+    /// The target users, resolved to their objects.
+    async fn targets(
+        &self,
+        client: &ReadOnlyClient,
+        base: &url::Url,
+    ) -> Result<Vec<Target>, JobError> {
+        let mut targets = Vec::new();
+        for upn in &self.users {
+            let t = resolve_target(client, base, upn).await?;
+            tracing::info!("target {} ({}) = {}", t.upn, t.display_name, t.id);
+            targets.push(t);
+        }
+        Ok(targets)
     }
 
     /// The sources asked for, in the order asked (default: the catalogue's).
@@ -418,6 +418,30 @@ impl Collection {
         }
         Ok(())
     }
+}
+
+/// Seals the work folder, with the operator's token identity as provenance.
+fn seal_work(
+    workdir: &WorkDir,
+    conn: &Connection,
+    sealer: &Sealer<'_>,
+    params: &RunParams,
+) -> Result<Sealed, JobError> {
+    let claims = conn.tokens.identity();
+    let provenance = Provenance {
+        started: Some(params.started),
+        tenant_id: claims
+            .as_ref()
+            .and_then(|c| c["tid"].as_str().map(String::from)),
+        cloud: conn.cloud.clone(),
+        operator: Some(json!({"flow": conn.tokens.credential_kind(), "token_claims": claims})),
+    };
+    plan_content(workdir.root())
+        .and_then(|plan| seal(plan, sealer, &provenance))
+        .map_err(|error| JobError::Seal {
+            workdir: workdir.root().to_path_buf(),
+            error: Box::new(error),
+        })
 }
 
 /// A new work folder, removed when dropped (unless taken).
