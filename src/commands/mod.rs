@@ -6,8 +6,10 @@ mod custody;
 mod demo;
 mod doctor;
 mod import;
+mod interview;
 mod keygen;
 mod open;
+mod report;
 mod seal;
 mod sim;
 mod verify;
@@ -25,6 +27,7 @@ pub const EXIT_INCOMPLETE: u8 = 3;
 
 pub fn run(cli: Cli, log: &LogCapture) -> Result<ExitCode> {
     let quiet = cli.quiet;
+    let lang = cli.language();
     match cli.command {
         Command::Seal(args) => seal::run(args, quiet, log),
         Command::Verify(args) => verify::run(args),
@@ -33,10 +36,12 @@ pub fn run(cli: Cli, log: &LogCapture) -> Result<ExitCode> {
         Command::Custody(CustodyCommand::Show(args)) => custody::show(args),
         Command::Keygen(args) => keygen::run(args),
         Command::Doctor(args) => doctor::run(args),
-        Command::Collect(args) => collect::run(*args, quiet, log),
-        Command::Demo(args) => demo::run(args, quiet, log),
+        Command::Collect(args) => collect::run(*args, lang, quiet, log),
+        Command::Demo(args) => demo::run(args, lang, quiet, log),
         Command::Sim(args) => sim::run(args),
-        Command::Import(args) => import::run(*args, quiet, log),
+        Command::Import(args) => import::run(*args, lang, quiet, log),
+        Command::Report(args) => report::run(args, lang, quiet),
+        Command::Interview(args) => interview::run(args, lang),
     }
 }
 
