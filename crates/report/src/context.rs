@@ -243,7 +243,7 @@ impl Context {
     /// Whether an address string (from an audit record) is in attacker context.
     pub fn address(&self, f: &Facts, address: &str) -> bool {
         f.strings
-            .find(crate::facts::normalise_ip(address))
+            .find(crate::values::normalise_ip(address))
             .is_some_and(|ip| self.ip(ip))
     }
 
@@ -350,9 +350,9 @@ pub fn audits_named<'a>(
     audits: &'a [(u64, Value)],
     names: &[&str],
 ) -> impl Iterator<Item = &'a (u64, Value)> + 'a {
-    let names: Vec<String> = names.iter().map(|n| crate::facts::fold(n)).collect();
+    let names: Vec<String> = names.iter().map(|n| crate::values::fold(n)).collect();
     audits.iter().filter(move |(_, a)| {
-        let act = crate::facts::fold(a["activityDisplayName"].as_str().unwrap_or(""));
+        let act = crate::values::fold(a["activityDisplayName"].as_str().unwrap_or(""));
         names.contains(&act)
     })
 }

@@ -4,7 +4,8 @@
 //! million sign-ins take a few tens of megabytes.
 
 use crate::evidence::{all, Evidence};
-use crate::timeline::Timeline;
+use crate::timeline::{SignInView, Timeline};
+use crate::values::{normalise_ip, time};
 use crate::ReportError;
 use chrono::{DateTime, Utc};
 use m365_preserve_sources::Source;
@@ -206,44 +207,6 @@ pub struct Facts {
     pub folders: HashMap<String, Value>,
 }
 
-/// A time field in RFC 3339 (any fraction, `Z`, an offset, or none = UTC).
-pub fn time(s: &str) -> Option<DateTime<Utc>> {
-    m365_preserve_package::timefmt::parse_iso_datetime(s).map(|t| t.utc)
-}
-
-/// `record[field]` as a time.
-pub fn time_of(record: &Value, field: &str) -> Option<DateTime<Utc>> {
-    record.get(field)?.as_str().and_then(time)
-}
-
-/// An address without its port or brackets (`[2001:db8::1]:443`, `1.2.3.4:5`,
-/// `::ffff:1.2.3.4`), as Sentinel normalises `ClientIP`.
-pub fn normalise_ip(s: &str) -> &str {
-    let s = s.trim();
-    let s = if let Some(rest) = s.strip_prefix('[') {
-        rest.split(']').next().unwrap_or(rest)
-    } else if s.matches(':').count() == 1 {
-        s.split(':').next().unwrap_or(s)
-    } else {
-        s
-    };
-    s.strip_prefix("::ffff:").unwrap_or(s)
-}
-
-/// An operation or activity name as rules compare it: case folded, dashes
-/// folded, a trailing period dropped (the unified audit log writes
-/// `Add application.`, directory audits `Add application`).
-pub fn fold(s: &str) -> String {
-    s.trim()
-        .trim_end_matches('.')
-        .chars()
-        .map(|c| match c {
-            '–' | '—' | '?' => '-',
-            c => c.to_ascii_lowercase(),
-        })
-        .collect()
-}
-
 #[derive(Deserialize)]
 struct SignInLine<'a> {
     #[serde(borrow, default)]
@@ -420,7 +383,7 @@ impl Facts {
                     why: e.to_string(),
                 })?;
             let s = self.signin(kind, index as u32, &line);
-            timeline.signin(kind, &line_view(&line, &s, &self.strings));
+            timeline.signin(kind.source(), &line_view(&line, &s, &self.strings));
             if let Some(id) = line.id.as_deref() {
                 self.signin_ids.insert((kind, index as u32), id.to_string());
             }
@@ -632,20 +595,6 @@ impl Target {
     }
 }
 
-/// What the timeline shows of a sign-in.
-pub struct SignInView<'a> {
-    pub id: &'a str,
-    pub time: &'a str,
-    pub ip: &'a str,
-    pub app: &'a str,
-    pub country: &'a str,
-    pub asn: u32,
-    pub error: i32,
-    pub session: &'a str,
-    pub user_agent: &'a str,
-    pub device_id: &'a str,
-}
-
 fn line_view<'a>(l: &'a SignInLine<'a>, s: &SignIn, strings: &'a Strings) -> SignInView<'a> {
     SignInView {
         id: l.id.as_deref().unwrap_or(""),
@@ -658,27 +607,5 @@ fn line_view<'a>(l: &'a SignInLine<'a>, s: &SignIn, strings: &'a Strings) -> Sig
         session: strings.get(s.session),
         user_agent: strings.get(s.user_agent),
         device_id: strings.get(s.device_id),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn addresses_lose_ports_and_brackets() {
-        assert_eq!(normalise_ip("203.0.113.77:52194"), "203.0.113.77");
-        assert_eq!(normalise_ip("[2001:db8::1]:443"), "2001:db8::1");
-        assert_eq!(normalise_ip("::ffff:1.2.3.4"), "1.2.3.4");
-        assert_eq!(normalise_ip("2001:db8::1"), "2001:db8::1");
-    }
-
-    #[test]
-    fn operation_names_fold() {
-        assert_eq!(fold("Add application."), "add application");
-        assert_eq!(
-            fold("Update application – Certificates and secrets management"),
-            fold("Update application - Certificates and secrets management")
-        );
     }
 }

@@ -42,7 +42,7 @@ impl Chart {
             .iter()
             .filter(|f| f.severity >= Severity::Medium)
             .filter_map(|f| {
-                let t = f.first_seen.as_deref().and_then(crate::facts::time)?;
+                let t = f.first_seen.as_deref().and_then(crate::values::time)?;
                 Some((t.timestamp(), f.category, f.id.clone()))
             })
             .collect();
@@ -51,7 +51,7 @@ impl Chart {
                 ("lastPasswordChangeDateTime", "password"),
                 ("signInSessionsValidFromDateTime", "revoked"),
             ] {
-                if let Some(t) = crate::facts::time_of(u, field) {
+                if let Some(t) = crate::values::time_of(u, field) {
                     if bins
                         .keys()
                         .next()
@@ -96,7 +96,7 @@ fn sev(lang: Lang, s: Severity) -> Markup {
 }
 
 fn time(lang: Lang, t: &str, offset: Option<i32>) -> String {
-    let Some(u) = crate::facts::time(t) else {
+    let Some(u) = crate::values::time(t) else {
         return t.to_string();
     };
     let utc = u.format("%Y-%m-%d %H:%M:%S UTC").to_string();

@@ -81,7 +81,7 @@ impl Interview {
         {
             return Err(InterviewError::Question(a.question.clone()));
         }
-        if crate::facts::time(&i.recorded_at).is_none() || !i.recorded_at.ends_with('Z') {
+        if crate::values::time(&i.recorded_at).is_none() || !i.recorded_at.ends_with('Z') {
             return Err(InterviewError::Time(i.recorded_at));
         }
         Ok(i)

@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod interview;
 mod rules;
 mod timeline;
+mod values;
 
 pub use finding::{Category, EvidenceRef, Finding, Item, Severity};
 pub use i18n::{Lang, Text};

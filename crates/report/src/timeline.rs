@@ -5,8 +5,8 @@
 //! explicit `Z`: a JSONL line with only a `timestamp` would be read as local
 //! time by the server.
 
-use crate::facts::{time, Kind, SignInView};
 use crate::finding::Finding;
+use crate::values::time;
 use crate::ReportError;
 use chrono::{DateTime, SecondsFormat, Utc};
 use m365_preserve_sources::Source;
@@ -49,6 +49,20 @@ impl Row {
             self.fields[i] = value.into();
         }
     }
+}
+
+/// What the timeline shows of a sign-in.
+pub struct SignInView<'a> {
+    pub id: &'a str,
+    pub time: &'a str,
+    pub ip: &'a str,
+    pub app: &'a str,
+    pub country: &'a str,
+    pub asn: u32,
+    pub error: i32,
+    pub session: &'a str,
+    pub user_agent: &'a str,
+    pub device_id: &'a str,
 }
 
 /// Writes the timeline files.
@@ -124,14 +138,14 @@ impl Timeline {
         }
     }
 
-    /// A sign-in.
-    pub fn signin(&mut self, kind: Kind, s: &SignInView<'_>) {
+    /// A sign-in of `source`.
+    pub fn signin(&mut self, source: Source, s: &SignInView<'_>) {
         let Some(when) = time(s.time) else { return };
-        let desc = match kind {
-            Kind::Interactive => "Sign-in (interactive)",
-            Kind::NonInteractive => "Sign-in (non-interactive)",
-            Kind::ServicePrincipal => "Sign-in (service principal)",
-            Kind::ManagedIdentity => "Sign-in (managed identity)",
+        let desc = match source {
+            Source::SigninsNonInteractive => "Sign-in (non-interactive)",
+            Source::SigninsServicePrincipal => "Sign-in (service principal)",
+            Source::SigninsManagedIdentity => "Sign-in (managed identity)",
+            _ => "Sign-in (interactive)",
         };
         let result = if s.error == 0 {
             "success".to_string()
@@ -146,7 +160,7 @@ impl Timeline {
             s.asn
         );
         let mut row = Row::default();
-        row.set("source", kind.source().as_str());
+        row.set("source", source.as_str());
         row.set("record_id", s.id);
         row.set("ip", s.ip);
         row.set("country", s.country);

@@ -4,8 +4,9 @@
 //! also what dates the rules Graph returns without a creation time.
 
 use super::{parameter, Input, Rule};
-use crate::facts::{fold, AuditRecord};
+use crate::facts::AuditRecord;
 use crate::finding::{Category, Draft, Severity};
+use crate::values::fold;
 use m365_preserve_sources::Source;
 
 pub const RULE: Rule = Rule {

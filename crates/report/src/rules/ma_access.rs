@@ -4,8 +4,8 @@
 //! (<https://learn.microsoft.com/purview/audit-log-investigate-accounts>).
 
 use super::{Input, Rule};
-use crate::facts::fold;
 use crate::finding::{Category, Draft, Severity};
+use crate::values::fold;
 use m365_preserve_sources::Source;
 use std::collections::BTreeMap;
 

@@ -3,8 +3,8 @@
 //! (<https://learn.microsoft.com/powershell/module/exchange/set-mailbox>).
 
 use super::{parameter, Input, Rule};
-use crate::facts::fold;
 use crate::finding::{Category, Draft, Severity};
+use crate::values::fold;
 use m365_preserve_sources::Source;
 
 pub const RULE: Rule = Rule {

@@ -135,7 +135,7 @@ pub fn all() -> Vec<Rule> {
 
 /// The date of a record's time field.
 pub fn when(r: &Value, field: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    crate::facts::time_of(r, field)
+    crate::values::time_of(r, field)
 }
 
 /// The targets of a directory audit include `id`.

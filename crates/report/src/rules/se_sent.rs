@@ -4,8 +4,8 @@
 //! Recipients come from the kept `.eml` of the message when there is one.
 
 use super::{Input, Rule};
-use crate::facts::fold;
 use crate::finding::{Category, Draft, Severity};
+use crate::values::fold;
 use m365_preserve_sources::Source;
 
 pub const RULE: Rule = Rule {
