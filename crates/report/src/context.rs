@@ -92,15 +92,7 @@ impl Context {
     /// Identity Protection's precise verdicts: the detections' addresses and
     /// the sign-ins they name.
     fn seed_from_risk(&mut self, f: &Facts) {
-        let ids: HashMap<&str, &SignIn> = f
-            .signins
-            .iter()
-            .filter_map(|s| {
-                f.signin_ids
-                    .get(&(s.kind, s.index))
-                    .map(|id| (id.as_str(), s))
-            })
-            .collect();
+        let mut named: HashSet<&str> = HashSet::new();
         for (_, d) in &f.detections {
             let kind = d["riskEventType"].as_str().unwrap_or("");
             // anomalousToken is precise only at high risk (Microsoft: "a higher
@@ -117,8 +109,16 @@ impl Context {
                     self.ips.insert(ip);
                 }
             }
-            if let Some(s) = d["requestId"].as_str().and_then(|id| ids.get(id)) {
-                self.add(s);
+            named.extend(d["requestId"].as_str());
+        }
+        if !named.is_empty() {
+            for s in &f.signins {
+                if f.signin_ids
+                    .get(s)
+                    .is_some_and(|id| named.contains(id.as_str()))
+                {
+                    self.add(s);
+                }
             }
         }
         for s in f.signins.iter().filter(|s| s.has(flag::RISK_STRONG)) {

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use uuid::Uuid;
 
 /// An interned string.
 pub type Sym = u32;
@@ -118,8 +119,6 @@ pub struct SignIn {
     pub client_app: Sym,
     pub user_agent: Sym,
     pub device_id: Sym,
-    pub resource: Sym,
-    pub key_id: Sym,
     pub error: i32,
     pub flags: u16,
 }
@@ -135,6 +134,51 @@ impl SignIn {
 
     pub fn at(&self) -> DateTime<Utc> {
         DateTime::from_timestamp(self.time, 0).unwrap_or_default()
+    }
+}
+
+/// Sign-in ids, 16 bytes each: Entra gives every sign-in a GUID, and a
+/// million of them as strings would dominate the report's memory. An id that
+/// is not a lower-case GUID is kept as written, so every id reads back exactly.
+#[derive(Debug, Default)]
+pub struct SignInIds {
+    guids: Vec<[u8; 16]>,
+    /// Where each kind's sign-ins begin in `guids` (each kind is read in one pass).
+    starts: Vec<(Kind, usize)>,
+    /// Ids that are absent or not lower-case GUIDs, by position in `guids`.
+    others: HashMap<usize, Option<Box<str>>>,
+}
+
+impl SignInIds {
+    fn push(&mut self, kind: Kind, id: Option<&str>) {
+        let n = self.guids.len();
+        if self.starts.last().is_none_or(|(k, _)| *k != kind) {
+            self.starts.push((kind, n));
+        }
+        let mut buf = Uuid::encode_buffer();
+        let guid = id
+            .and_then(|id| Uuid::try_parse(id).ok())
+            .filter(|u| Some(&*u.hyphenated().encode_lower(&mut buf)) == id);
+        match guid {
+            Some(u) => self.guids.push(*u.as_bytes()),
+            None => {
+                self.guids.push([0; 16]);
+                self.others.insert(n, id.map(Box::from));
+            }
+        }
+    }
+
+    /// The id of a sign-in as the evidence wrote it, if it has one.
+    pub fn get(&self, s: &SignIn) -> Option<String> {
+        let (_, start) = self.starts.iter().find(|(k, _)| *k == s.kind)?;
+        let n = start + s.index as usize;
+        match self.others.get(&n) {
+            Some(other) => other.as_deref().map(str::to_string),
+            None => self
+                .guids
+                .get(n)
+                .map(|b| Uuid::from_bytes(*b).hyphenated().to_string()),
+        }
     }
 }
 
@@ -184,8 +228,8 @@ const KEPT_OPERATIONS: &[&str] = &[
 pub struct Facts {
     pub strings: Strings,
     pub signins: Vec<SignIn>,
-    /// The ids of sign-ins, by kind and position, for the evidence lists.
-    pub signin_ids: HashMap<(Kind, u32), String>,
+    /// The ids of `signins`, in the same order, for the evidence lists.
+    pub signin_ids: SignInIds,
     pub audits: Vec<(u64, Value)>,
     pub purview: Vec<AuditRecord>,
     pub rules: Vec<(u64, Value)>,
@@ -231,10 +275,6 @@ struct SignInLine<'a> {
     user_agent: Option<Cow<'a, str>>,
     #[serde(borrow, rename = "deviceDetail", default)]
     device: Option<Device<'a>>,
-    #[serde(borrow, rename = "resourceDisplayName", default)]
-    resource: Option<Cow<'a, str>>,
-    #[serde(borrow, rename = "servicePrincipalCredentialKeyId", default)]
-    key_id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     status: Option<Status<'a>>,
     #[serde(borrow, rename = "authenticationRequirement", default)]
@@ -300,7 +340,7 @@ impl Facts {
         let mut f = Facts {
             strings: Strings::new(),
             signins: Vec::new(),
-            signin_ids: HashMap::new(),
+            signin_ids: SignInIds::default(),
             audits: Vec::new(),
             purview: Vec::new(),
             rules: Vec::new(),
@@ -384,9 +424,7 @@ impl Facts {
                 })?;
             let s = self.signin(kind, index as u32, &line);
             timeline.signin(kind.source(), &line_view(&line, &s, &self.strings));
-            if let Some(id) = line.id.as_deref() {
-                self.signin_ids.insert((kind, index as u32), id.to_string());
-            }
+            self.signin_ids.push(kind, line.id.as_deref());
             self.signins.push(s);
         }
         Ok(())
@@ -462,8 +500,6 @@ impl Facts {
             client_app: st.intern(s(&l.client_app)),
             user_agent: st.intern(s(&l.user_agent)),
             device_id: st.intern(l.device.as_ref().map(|d| s(&d.id)).unwrap_or("")),
-            resource: st.intern(s(&l.resource)),
-            key_id: st.intern(s(&l.key_id)),
             error: i32::try_from(code).unwrap_or(i32::MAX),
             flags,
         }
@@ -534,11 +570,10 @@ impl Facts {
         Ok(())
     }
 
-    /// The id of a sign-in (or its position, when it has none).
+    /// The id of a sign-in (or its position in its file, when it has none).
     pub fn signin_id(&self, s: &SignIn) -> String {
         self.signin_ids
-            .get(&(s.kind, s.index))
-            .cloned()
+            .get(s)
             .unwrap_or_else(|| format!("#{}", s.index))
     }
 
@@ -607,5 +642,66 @@ fn line_view<'a>(l: &'a SignInLine<'a>, s: &SignIn, strings: &'a Strings) -> Sig
         session: strings.get(s.session),
         user_agent: strings.get(s.user_agent),
         device_id: strings.get(s.device_id),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signin(kind: Kind, index: u32) -> SignIn {
+        SignIn {
+            kind,
+            index,
+            time: 0,
+            ip: 0,
+            asn: 0,
+            country: 0,
+            session: 0,
+            app_id: 0,
+            app: 0,
+            client_app: 0,
+            user_agent: 0,
+            device_id: 0,
+            error: 0,
+            flags: 0,
+        }
+    }
+
+    #[test]
+    fn sign_in_ids_read_back_exactly_as_written() {
+        let written = [
+            (
+                Kind::Interactive,
+                Some("0b9e3f4c-8c1a-4f57-9d3e-2a6b7c8d9e0f"),
+            ),
+            (
+                Kind::Interactive,
+                Some("0B9E3F4C-8C1A-4F57-9D3E-2A6B7C8D9E0F"),
+            ),
+            (Kind::Interactive, None),
+            (Kind::NonInteractive, Some("not-a-guid")),
+            (
+                Kind::NonInteractive,
+                Some("0b9e3f4c8c1a4f579d3e2a6b7c8d9e0f"),
+            ),
+            (
+                Kind::ServicePrincipal,
+                Some("00000000-0000-0000-0000-000000000000"),
+            ),
+        ];
+        let mut ids = SignInIds::default();
+        let mut index = HashMap::new();
+        let mut signins = Vec::new();
+        for (kind, id) in written {
+            let n = index.entry(kind).or_insert(0u32);
+            ids.push(kind, id);
+            signins.push(signin(kind, *n));
+            *n += 1;
+        }
+        for (s, (_, id)) in signins.iter().zip(written) {
+            assert_eq!(ids.get(s).as_deref(), id, "{s:?}");
+        }
+        assert_eq!(ids.get(&signin(Kind::ManagedIdentity, 0)), None);
     }
 }
