@@ -398,7 +398,8 @@ pub struct ConnectArgs {
     pub time_scale: f64,
 }
 
-/// Check a credential: get a token and compare its permissions with what each source needs.
+/// The preflight: for each source, the permissions the credential has, the licence the
+/// data needs and how long the tenant keeps it, and every prerequisite, each with the fix.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   M365_SECRET=... m365-preserve doctor --tenant contoso.onmicrosoft.com --client-id 11111111-2222-3333-4444-555555555555 --client-secret-env M365_SECRET
@@ -409,6 +410,10 @@ No evidence is collected and nothing in the tenant is changed.")]
 pub struct DoctorArgs {
     #[command(flatten)]
     pub connect: ConnectArgs,
+    /// A compromised user (repeatable): also check their own licences (Purview Audit
+    /// Premium, which keeps their records a year, is per user).
+    #[arg(long = "user", value_name = "UPN")]
+    pub users: Vec<String>,
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
@@ -547,6 +552,10 @@ pub struct CollectArgs {
     /// on export, so the bytes are what the service sent, not the original transmission.
     #[arg(long = "message-id", value_name = "ID")]
     pub message_ids: Vec<String>,
+    /// A phishing sender's address (repeatable): message trace lists every recipient of
+    /// their mail in the tenant, the colleagues to warn (as it does for each --message-id).
+    #[arg(long = "phish-sender", value_name = "ADDRESS")]
+    pub phish_senders: Vec<String>,
     /// Service-principal sign-ins: the whole tenant (an attacker's app is not known in
     /// advance) or only the apps linked to the targets (owned, consented, assigned).
     #[arg(long, value_enum, default_value_t = m365_preserve_sources::SpScope::Tenant)]

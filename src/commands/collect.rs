@@ -48,6 +48,7 @@ pub fn collection(args: &CollectArgs) -> Collection {
         since: args.since,
         until: args.until,
         message_ids: args.message_ids.clone(),
+        phish_senders: args.phish_senders.clone(),
         sp_scope: args.sp_scope,
         audit_api: args.audit_api,
         concurrency: args.concurrency.map_or(DEFAULT_CONCURRENCY, |n| n as usize),

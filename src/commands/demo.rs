@@ -107,7 +107,8 @@ fn throwaway_key(out: &std::path::Path) -> Result<(std::path::PathBuf, String)> 
 }
 
 /// What the demo collects: the scenario's victim, with the phishing message
-/// she received kept as .eml.
+/// she received kept as .eml, and every colleague who received mail from the
+/// phishing sender.
 fn demo_collection(fixture: &m365_preserve_sim::fixture::Fixture) -> Collection {
     let phishing: Vec<String> = fixture
         .tenant
@@ -122,6 +123,7 @@ fn demo_collection(fixture: &m365_preserve_sim::fixture::Fixture) -> Collection 
         since: None,
         until: None,
         message_ids: phishing,
+        phish_senders: vec![m365_preserve_sim::scenario::PHISH_SENDER.into()],
         sp_scope: SpScope::Tenant,
         audit_api: AuditApi::V1,
         concurrency: DEFAULT_CONCURRENCY,

@@ -19,3 +19,4 @@ mod readme;
 mod report_sim;
 mod schemas;
 mod sim_cli;
+mod sources_sim;

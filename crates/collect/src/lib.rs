@@ -11,6 +11,7 @@ mod journal;
 mod linked;
 mod merge;
 mod messages;
+mod more;
 mod purview;
 mod query;
 mod resolve;
@@ -21,6 +22,7 @@ pub use collector::{Collector, Observer};
 pub use journal::{Journal, JournalError};
 pub use linked::linked_apps;
 pub use messages::messages;
+pub use more::entitlements;
 pub use tenant::{entra_retention_days, resolve_target};
 
 use crate::graph::GraphError;

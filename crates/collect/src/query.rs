@@ -34,7 +34,51 @@ pub(crate) fn kept(keep: &Keep, record: &Value) -> bool {
                 .unwrap_or("");
             upns.iter().any(|u| u.eq_ignore_ascii_case(upn)) && in_window(field, window)
         }
+        Keep::Evidence { upns, ids } => names_a_target(record, upns, ids),
+        Keep::TraceRows {
+            window,
+            not_from,
+            not_to,
+        } => {
+            let address = |k: &str| record[k].as_str().unwrap_or("").to_lowercase();
+            in_window("receivedDateTime", window)
+                && !not_from.contains(&address("senderAddress"))
+                && !not_to.contains(&address("recipientAddress"))
+        }
     }
+}
+
+/// Properties of Defender XDR evidence that name a user: user accounts,
+/// mailboxes, analysed messages' recipients
+/// (<https://learn.microsoft.com/graph/api/resources/security-alertevidence>).
+const EVIDENCE_KEYS: &[&str] = &[
+    "userPrincipalName",
+    "azureAdUserId",
+    "upn",
+    "primaryAddress",
+    "recipientEmailAddress",
+];
+
+/// Whether an alert's `evidence` (or an incident's alerts' evidence) names one
+/// of the users.
+fn names_a_target(record: &Value, upns: &[String], ids: &[String]) -> bool {
+    fn walk(v: &Value, upns: &[String], ids: &[String]) -> bool {
+        match v {
+            Value::Object(map) => map.iter().any(|(k, v)| match v.as_str() {
+                Some(s) if EVIDENCE_KEYS.contains(&k.as_str()) => {
+                    let s = s.to_lowercase();
+                    upns.contains(&s) || ids.contains(&s)
+                }
+                _ => walk(v, upns, ids),
+            }),
+            Value::Array(items) => items.iter().any(|i| walk(i, upns, ids)),
+            _ => false,
+        }
+    }
+    let alerts = record["alerts"].as_array().into_iter().flatten();
+    std::iter::once(&record["evidence"])
+        .chain(alerts.map(|a| &a["evidence"]))
+        .any(|e| walk(e, upns, ids))
 }
 
 /// The journal key of a Graph query.
@@ -56,7 +100,8 @@ impl Collector<'_> {
             Keep::InWindow { field, .. }
             | Keep::UserInWindow { field, .. }
             | Keep::UpnInWindow { field, .. } => Some(*field),
-            Keep::All => None,
+            Keep::TraceRows { .. } => Some("receivedDateTime"),
+            Keep::All | Keep::Evidence { .. } => None,
         });
         let keys: Vec<String> = plan.iter().map(key).collect();
         let mut details = Map::new();
@@ -137,6 +182,7 @@ impl Collector<'_> {
         let mut notes = Vec::new();
         let mut refs: Vec<String> = Vec::new();
         let mut pager = self.client.pages(first);
+        let mut keep = &q.keep;
         loop {
             let page = match pager.next_page().await {
                 Ok(Some(page)) => page,
@@ -148,13 +194,30 @@ impl Collector<'_> {
                     notes.push(format!("{why} (licence: {message})"));
                     break;
                 }
+                Err(e @ (GraphError::NotFound { .. } | GraphError::UnsupportedQuery { .. }))
+                    if tally.pages == 0 && q.optional.is_some() =>
+                {
+                    notes.push(format!("{} ({e})", q.optional.unwrap_or_default()));
+                    break;
+                }
+                Err(GraphError::UnsupportedQuery { message, .. })
+                    if tally.pages == 0 && std::ptr::eq(keep, &q.keep) && q.fallback.is_some() =>
+                {
+                    let instead = q.fallback.as_deref().expect("checked above");
+                    notes.push(format!("the service refused the documented filter ({message}); collected {} instead and matched the targets here", instead.path));
+                    keep = &instead.keep;
+                    pager = self
+                        .client
+                        .pages(self.request(&instead.path, instead, source));
+                    continue;
+                }
                 Err(e) => return Err(QueryProblem::from_graph(key, &e)),
             };
             tally.pages += 1;
             tally.retries += u64::from(page.attempts - 1);
             let before = tally.records;
             for record in page.records {
-                if !kept(&q.keep, &record) {
+                if !kept(keep, &record) {
                     tally.outside += 1;
                     continue;
                 }
@@ -165,6 +228,13 @@ impl Collector<'_> {
                 spool.push(&record).map_err(QueryProblem::disk)?;
             }
             self.observer.records(source, 1, tally.records - before);
+        }
+        if let Keep::Evidence { .. } = keep {
+            notes.push(format!(
+                "{} of {} records name a target in their evidence (matched here: the service filters no evidence of this kind)",
+                tally.records,
+                tally.records + tally.outside
+            ));
         }
         let facts = match &q.resolve {
             Some(r) if !refs.is_empty() => resolve::names(self, source, r, &refs, &mut notes).await,

@@ -88,6 +88,10 @@ pub struct Mailbox {
     /// Messages whose MIME can be fetched: `{"id": ..., "eml": "messages/x.eml"}`.
     #[serde(default)]
     pub messages: Vec<Value>,
+    /// message objects (metadata; their folder is `parentFolderId`), served by
+    /// `/mailFolders/{folder}/messages` and `/messages/{id}`.
+    #[serde(default)]
+    pub items: Vec<Value>,
 }
 
 fn yes() -> bool {
@@ -160,6 +164,59 @@ pub struct Tenant {
     pub risky_users: Vec<Value>,
     #[serde(default)]
     pub risk_detections: Vec<Value>,
+    /// exchangeMessageTrace rows (one per message and recipient), newest first.
+    #[serde(default)]
+    pub message_traces: Vec<Value>,
+    #[serde(default)]
+    pub conditional_access: ConditionalAccess,
+    #[serde(default)]
+    pub authentication_strength_policies: Vec<Value>,
+    #[serde(default)]
+    pub deleted_items: DeletedItems,
+    #[serde(default)]
+    pub risky_service_principals: Vec<Value>,
+    #[serde(default)]
+    pub service_principal_risk_detections: Vec<Value>,
+    /// security.alert objects (alerts_v2).
+    #[serde(default)]
+    pub security_alerts: Vec<Value>,
+    /// security.incident objects; `alertIds` (removed when served) name their alerts.
+    #[serde(default)]
+    pub security_incidents: Vec<Value>,
+    #[serde(default)]
+    pub subscribed_skus: Vec<Value>,
+    /// user id -> licenseDetails objects.
+    #[serde(default)]
+    pub license_details: BTreeMap<String, Vec<Value>>,
+}
+
+/// Conditional Access: live and soft-deleted policies and named locations.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConditionalAccess {
+    #[serde(default)]
+    pub policies: Vec<Value>,
+    /// Polymorphic (`@odata.type` ipNamedLocation / countryNamedLocation).
+    #[serde(default)]
+    pub named_locations: Vec<Value>,
+    #[serde(default)]
+    pub deleted_policies: Vec<Value>,
+    #[serde(default)]
+    pub deleted_named_locations: Vec<Value>,
+}
+
+/// Soft-deleted directory objects, by type (`/directory/deletedItems/{cast}`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletedItems {
+    #[serde(default)]
+    pub applications: Vec<Value>,
+    #[serde(default)]
+    pub service_principals: Vec<Value>,
+    #[serde(default)]
+    pub users: Vec<Value>,
+    #[serde(default)]
+    pub groups: Vec<Value>,
 }
 
 /// A loaded fixture.

@@ -66,6 +66,8 @@ pub struct SimConfig {
     pub old_filters: OldFilters,
     /// Records one Purview audit-log query may return.
     pub audit_record_limit: usize,
+    /// Serve alerts_v2's user-evidence filter (false: 400).
+    pub alert_evidence_filter: bool,
 }
 
 impl SimConfig {
@@ -84,6 +86,7 @@ impl SimConfig {
             port: 0,
             old_filters: OldFilters::Empty,
             audit_record_limit: 1_000_000,
+            alert_evidence_filter: true,
         }
     }
 }
@@ -191,6 +194,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         profile: config.profile,
         old_filters: config.old_filters,
         audit_record_limit: config.audit_record_limit,
+        alert_evidence_filter: config.alert_evidence_filter,
     };
     let faults = config
         .faults

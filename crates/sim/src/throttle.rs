@@ -9,6 +9,8 @@
 //! | Outlook | 4 concurrent requests and 10,000 / 10 min | app + mailbox |
 //! | identity protection | 1 request / s, 429 **without** `Retry-After` | tenant |
 //! | audit-log query submissions | 200 / rolling 24 h | tenant |
+//! | Exchange message trace (list and details together) | 100 / 5 min, 429 with `Retry-After` | tenant |
+//! | security alerts and incidents | 150 / min | app |
 //!
 //! Only admitted requests count against a window: a throttled request is not
 //! charged, so a client that waits the `Retry-After` it was given gets in.
@@ -33,6 +35,8 @@ pub enum Budget<'a> {
     },
     IdentityProtection,
     AuditQuerySubmission,
+    MessageTrace,
+    Security,
 }
 
 /// A refusal: how long (simulated) the client should wait, if the service says.
@@ -129,6 +133,8 @@ pub struct Throttles {
     outlook: Mutex<HashMap<(String, String), MailboxBudget>>,
     identity_protection: Mutex<Window>,
     submissions: Mutex<Window>,
+    message_trace: Mutex<Window>,
+    security: Mutex<HashMap<String, Window>>,
     ru_capacity: f64,
 }
 
@@ -147,6 +153,8 @@ impl Throttles {
             outlook: Mutex::default(),
             identity_protection: Mutex::new(Window::new(1, chrono::Duration::seconds(1))),
             submissions: Mutex::new(Window::new(200, chrono::Duration::hours(24))),
+            message_trace: Mutex::new(Window::new(100, chrono::Duration::minutes(5))),
+            security: Mutex::default(),
             ru_capacity,
         }
     }
@@ -196,6 +204,16 @@ impl Throttles {
                 .map(|_| Slot::default())
                 .map_err(|_| Throttled::NoRetryAfter),
             Budget::AuditQuerySubmission => lock(&self.submissions)
+                .hit(now)
+                .map(|_| Slot::default())
+                .map_err(retry),
+            Budget::MessageTrace => lock(&self.message_trace)
+                .hit(now)
+                .map(|_| Slot::default())
+                .map_err(retry),
+            Budget::Security => lock(&self.security)
+                .entry(app.to_string())
+                .or_insert_with(|| Window::new(150, chrono::Duration::minutes(1)))
                 .hit(now)
                 .map(|_| Slot::default())
                 .map_err(retry),
@@ -266,6 +284,20 @@ mod tests {
         assert!(th
             .admit(Budget::Outlook { mailbox: "m" }, "a", t(0.0))
             .is_ok());
+    }
+
+    #[test]
+    fn message_trace_allows_a_hundred_per_five_minutes_per_tenant() {
+        let th = Throttles::new(10);
+        for i in 0..100 {
+            let app = if i % 2 == 0 { "a" } else { "b" };
+            assert!(th.admit(Budget::MessageTrace, app, t(i as f64)).is_ok());
+        }
+        assert!(matches!(
+            th.admit(Budget::MessageTrace, "c", t(100.0)),
+            Err(Throttled::RetryAfter(_))
+        ));
+        assert!(th.admit(Budget::MessageTrace, "c", t(300.0)).is_ok());
     }
 
     #[test]

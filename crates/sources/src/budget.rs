@@ -5,6 +5,10 @@
 use serde::Serialize;
 use std::time::Duration;
 
+/// Message-trace requests this tool sends per 5 minutes at most: half of the
+/// tenant's 100, which other apps share.
+pub const MESSAGE_TRACE_PACE: usize = 50;
+
 /// One documented throttle budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -28,16 +32,25 @@ pub enum Budget {
     /// Office 365 Management Activity API: 2,000 / min per tenant
     /// (<https://learn.microsoft.com/office/office-365-management-api/office-365-management-activity-api-reference#api-throttling>).
     Management,
+    /// Exchange message trace: 100 requests / 5 min per tenant, shared with
+    /// every other app of the tenant (SIEM connectors)
+    /// (<https://learn.microsoft.com/graph/throttling-limits#exchange-message-trace-service-limits>).
+    MessageTrace,
+    /// Defender XDR alerts and incidents: 150 requests / min per app per tenant
+    /// (<https://learn.microsoft.com/graph/throttling-limits#security-detections-and-incidents-service-limits>).
+    Security,
 }
 
 impl Budget {
-    pub const ALL: [Budget; 6] = [
+    pub const ALL: [Budget; 8] = [
         Budget::Reports,
         Budget::Directory,
         Budget::Outlook,
         Budget::IdentityProtection,
         Budget::AuditQuery,
         Budget::Management,
+        Budget::MessageTrace,
+        Budget::Security,
     ];
 
     /// At most this many requests in any window of this length.
@@ -52,6 +65,10 @@ impl Budget {
             // 429 beyond); polls and record pages have no documented budget.
             Budget::AuditQuery => (10, Duration::from_secs(1)),
             Budget::Management => (2000, Duration::from_secs(60)),
+            // Half the tenant's quota: the other half stays for the apps that
+            // share it, so neither they nor this collection meet a 429.
+            Budget::MessageTrace => (MESSAGE_TRACE_PACE, Duration::from_secs(300)),
+            Budget::Security => (150, Duration::from_secs(60)),
         }
     }
 

@@ -33,6 +33,13 @@ const USERS: Requirement = req(&["User.Read.All", "Directory.Read.All"], "");
 const DIRECTORY: Requirement = req(&["Directory.Read.All"], "");
 const SIGN_IN_LICENCE: Option<&str> =
     Some("Entra ID P1/P2 (Free: 403, import the portal download)");
+const WORKLOAD_LICENCE: Option<&str> =
+    Some("Workload ID Premium for full details (without it: values \"hidden\")");
+const DEFENDER_LICENCE: Option<&str> =
+    Some("a Defender XDR workload (Defender for Office 365, Identity Protection, ...)");
+/// Message metadata without bodies
+/// (<https://learn.microsoft.com/graph/api/mailfolder-list-messages>).
+const MAIL_METADATA: Requirement = req(&["Mail.ReadBasic.All", "Mail.Read"], "");
 
 impl Source {
     /// The catalogue entry of this source.
@@ -281,6 +288,122 @@ impl Source {
                     }
                 }
             }
+            Source::MessageTrace => {
+                const {
+                    &SourceInfo {
+                        what: "message trace: mail sent by and to the targets, every recipient of the phishing mail",
+                        endpoint: "GET /v1.0/admin/exchange/tracing/messageTraces",
+                        needs: &[
+                            req(&["ExchangeMessageTrace.Read.All"], ""),
+                            req(
+                                &["Application.Read.All", "Directory.Read.All"],
+                                "checking Microsoft's message-trace service principal",
+                            ),
+                        ],
+                        licence: Some("Exchange Online; Microsoft's message-trace service principal in the tenant (see doctor)"),
+                    }
+                }
+            }
+            Source::ConditionalAccess => {
+                const {
+                    &SourceInfo {
+                        what: "Conditional Access policies, named locations, authentication strengths, deleted policies",
+                        endpoint: "GET /v1.0/identity/conditionalAccess/policies",
+                        needs: &[req(&["Policy.Read.All"], "")],
+                        licence: Some("Entra ID P1/P2"),
+                    }
+                }
+            }
+            Source::DeletedObjects => {
+                const {
+                    &SourceInfo {
+                        what: "deleted apps, service principals, users and groups (kept 30 days)",
+                        endpoint: "GET /v1.0/directory/deletedItems/microsoft.graph.{type}",
+                        needs: &[
+                            req(
+                                &["Application.Read.All", "Directory.Read.All"],
+                                "apps and service principals",
+                            ),
+                            USERS,
+                            req(&["Group.Read.All", "Directory.Read.All"], "groups"),
+                        ],
+                        licence: None,
+                    }
+                }
+            }
+            Source::RiskyServicePrincipals => {
+                const {
+                    &SourceInfo {
+                        what: "Identity Protection risky service principals",
+                        endpoint: "GET /v1.0/identityProtection/riskyServicePrincipals",
+                        needs: &[req(&["IdentityRiskyServicePrincipal.Read.All"], "")],
+                        licence: WORKLOAD_LICENCE,
+                    }
+                }
+            }
+            Source::ServicePrincipalRiskDetections => {
+                const {
+                    &SourceInfo {
+                        what: "Identity Protection risk detections of service principals",
+                        endpoint: "GET /v1.0/identityProtection/servicePrincipalRiskDetections",
+                        needs: &[req(&["IdentityRiskEvent.Read.All"], "")],
+                        licence: WORKLOAD_LICENCE,
+                    }
+                }
+            }
+            Source::SecurityAlerts => {
+                const {
+                    &SourceInfo {
+                        what: "Defender XDR alerts involving a target",
+                        endpoint: "GET /v1.0/security/alerts_v2",
+                        needs: &[req(&["SecurityAlert.Read.All"], "")],
+                        licence: DEFENDER_LICENCE,
+                    }
+                }
+            }
+            Source::SecurityIncidents => {
+                const {
+                    &SourceInfo {
+                        what: "Defender XDR incidents involving a target",
+                        endpoint: "GET /v1.0/security/incidents?$expand=alerts",
+                        needs: &[req(&["SecurityIncident.Read.All"], "")],
+                        licence: DEFENDER_LICENCE,
+                    }
+                }
+            }
+            Source::MailSent => {
+                const {
+                    &SourceInfo {
+                        what: "sent mail: metadata, no bodies",
+                        endpoint: "GET /v1.0/users/{id}/mailFolders/sentitems/messages",
+                        needs: &[MAIL_METADATA],
+                        licence: Some("Exchange Online mailbox"),
+                    }
+                }
+            }
+            Source::MailDeleted => {
+                const {
+                    &SourceInfo {
+                        what: "deleted and recoverable mail: metadata, no bodies",
+                        endpoint: "GET /v1.0/users/{id}/mailFolders/{deleteditems|recoverableitems...}/messages",
+                        needs: &[MAIL_METADATA],
+                        licence: Some("Exchange Online mailbox"),
+                    }
+                }
+            }
+            Source::Licences => {
+                const {
+                    &SourceInfo {
+                        what: "subscribed SKUs and the targets' licences (how long each source is kept)",
+                        endpoint: "GET /v1.0/subscribedSkus",
+                        needs: &[
+                            req(&["LicenseAssignment.Read.All", "Directory.Read.All"], ""),
+                            req(&["User.Read.All", "Directory.Read.All"], "each target's licence details"),
+                        ],
+                        licence: None,
+                    }
+                }
+            }
             Source::Messages => {
                 const {
                     &SourceInfo {
@@ -291,6 +414,40 @@ impl Source {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Something the tenant must have before a source can be collected, which the
+/// tool may not create itself (creating it is a write).
+#[derive(Debug, Clone, Copy)]
+pub struct Prerequisite {
+    pub what: &'static str,
+    /// A GET whose collection is empty when the prerequisite is missing.
+    pub check: &'static str,
+    pub check_permission: &'static str,
+    /// Why the source is unavailable without it, with the exact fix.
+    pub missing: &'static str,
+}
+
+/// Microsoft's "Transport Data Platform" app, whose service principal the
+/// message-trace API needs in the tenant
+/// (<https://learn.microsoft.com/graph/api/resources/exchangemessagetrace#prerequisites>).
+pub const MESSAGE_TRACE_APP: &str = "8bd644d1-64a1-4d4b-ae52-2e0cbf64e373";
+
+const MESSAGE_TRACE_PREREQUISITE: Prerequisite = Prerequisite {
+    what: "the service principal of Microsoft's message-trace app 8bd644d1-64a1-4d4b-ae52-2e0cbf64e373",
+    check: "/v1.0/servicePrincipals?$filter=appId eq '8bd644d1-64a1-4d4b-ae52-2e0cbf64e373'&$select=id,appId,displayName",
+    check_permission: "Application.Read.All",
+    missing: "the message-trace API needs the service principal of Microsoft's app 8bd644d1-64a1-4d4b-ae52-2e0cbf64e373, which this tenant lacks: an administrator creates it (a change this tool never makes) with `Connect-MgGraph -Scopes Application.ReadWrite.All; New-MgServicePrincipal -AppId 8bd644d1-64a1-4d4b-ae52-2e0cbf64e373`, waits for it to provision (up to several hours), then collects again",
+};
+
+impl Source {
+    /// What the tenant must have for this source beyond permissions and licences.
+    pub const fn prerequisite(self) -> Option<&'static Prerequisite> {
+        match self {
+            Source::MessageTrace => Some(&MESSAGE_TRACE_PREREQUISITE),
+            _ => None,
         }
     }
 }

@@ -8,12 +8,16 @@
 
 mod budget;
 mod catalogue;
+mod entitlement;
+mod more;
 mod plan;
 mod source;
 mod window;
 
-pub use budget::Budget;
-pub use catalogue::{Requirement, SourceInfo};
+pub use budget::{Budget, MESSAGE_TRACE_PACE};
+pub use catalogue::{Prerequisite, Requirement, SourceInfo, MESSAGE_TRACE_APP};
+pub use entitlement::{Entitlements, LicenceState, Retention, ServicePlan};
+pub use more::{is_internet_message_id, MESSAGE_SELECT, TRACE_DAYS, TRACE_SLICE};
 pub use plan::{
     AuditApi, Keep, Linked, Plan, PlanInput, Query, Resolve, SpScope, AUDIT_SLICE, SLICE,
 };

@@ -19,6 +19,12 @@ pub enum GraphError {
     },
     #[error("the mailbox is not reachable by this app (application access policy, or not an Exchange Online mailbox) ({code}: {message})")]
     MailboxUnreachable { code: String, message: String },
+    #[error("{why} (the service answered {code})")]
+    PrerequisiteMissing {
+        why: &'static str,
+        code: String,
+        message: String,
+    },
     #[error("the service does not support this query ({code}: {message})")]
     UnsupportedQuery { code: String, message: String },
     #[error("not found ({code}: {message})")]
@@ -59,6 +65,7 @@ impl GraphError {
             self,
             GraphError::LicenceRequired { .. }
                 | GraphError::PermissionMissing { .. }
+                | GraphError::PrerequisiteMissing { .. }
                 | GraphError::MailboxUnreachable { .. }
                 | GraphError::NotFound { .. }
         )
@@ -105,7 +112,8 @@ pub enum Verdict {
     Fail(GraphError),
 }
 
-/// Classifies a response by status and the service's error code (never the message).
+/// Classifies a response by status and the service's error code (the message only
+/// where the code is generic: a missing message-trace service principal).
 pub fn classify(status: u16, body: &[u8], permission_hint: Option<&str>) -> Verdict {
     if (200..300).contains(&status) {
         return Verdict::Ok;
@@ -121,6 +129,15 @@ pub fn classify(status: u16, body: &[u8], permission_hint: Option<&str>) -> Verd
             throttled: false,
             why: format!("HTTP {status} {code}"),
         },
+        // Message trace without Microsoft's service principal in the tenant:
+        // the generic `Unauthorized`, told apart by the app id in the message
+        // (<https://learn.microsoft.com/graph/api/resources/exchangemessagetrace#prerequisites>).
+        (401, _) if message.contains(m365_preserve_sources::MESSAGE_TRACE_APP) => {
+            let why = m365_preserve_sources::Source::MessageTrace
+                .prerequisite()
+                .map_or("", |p| p.missing);
+            Verdict::Fail(GraphError::PrerequisiteMissing { why, code, message })
+        }
         (401, _) => Verdict::Reauthenticate,
         (403, "Authentication_RequestFromNonPremiumTenantOrB2CTenant") => Verdict::MaybeLicence,
         // PIM endpoints answer this (400) without P2.

@@ -38,8 +38,10 @@ pub struct Collection {
     pub sources: Vec<Source>,
     pub since: Option<chrono::DateTime<chrono::Utc>>,
     pub until: Option<chrono::DateTime<chrono::Utc>>,
-    /// Messages to keep as `.eml`.
+    /// Messages to keep as `.eml`; message trace also finds every recipient of each.
     pub message_ids: Vec<String>,
+    /// Senders whose every recipient in the tenant message trace finds.
+    pub phish_senders: Vec<String>,
     pub sp_scope: SpScope,
     pub audit_api: AuditApi,
     /// Queries in flight at once (1: one source after another).
@@ -329,12 +331,20 @@ impl Collection {
         params: &RunParams,
     ) -> Result<Vec<SourceSummary>, JobError> {
         let linked = self.linked(collector, targets, params).await?;
+        let (internet_message_ids, untraced) = match params.sources.contains(&Source::MessageTrace)
+        {
+            true => crate::more::internet_ids(collector, targets, &params.message_ids).await,
+            false => Default::default(),
+        };
         let input = PlanInput {
             targets,
             entra: params.entra,
             purview: params.purview,
             linked: linked.as_ref(),
             message_ids: &params.message_ids,
+            trace: params.trace,
+            internet_message_ids: &internet_message_ids,
+            phish_senders: &params.phish_senders,
         };
         // Purview first: its queries take minutes on Microsoft's side, so they
         // are created before anything else takes the concurrency slots.
@@ -356,7 +366,9 @@ impl Collection {
                             .await
                     }
                     Plan::Queries(queries) => {
-                        collector.run_source(source, &queries, params.entra).await
+                        collector
+                            .run_checked(source, &queries, params.window_of(source))
+                            .await
                     }
                     Plan::Messages { ids } => messages(collector, targets, &ids).await,
                 }
@@ -372,6 +384,12 @@ impl Collection {
             join_all(runs).await.into_iter().collect::<Result<_, _>>()?
         };
         summaries.sort_by_key(|s| params.sources.iter().position(|p| p.as_str() == s.source));
+        let context = crate::more::Context {
+            input: &input,
+            trace_asked: params.trace_asked,
+            untraced: &untraced,
+        };
+        crate::more::annotate(collector, &mut summaries, &context)?;
         if !params.message_ids.is_empty() && !params.sources.contains(&Source::Messages) {
             let plan = Source::Messages.plan(&input);
             if let Plan::Messages { ids } = plan {

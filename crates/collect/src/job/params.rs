@@ -4,9 +4,10 @@
 use super::{Collection, JobError};
 use crate::entra_retention_days;
 use crate::graph::ReadOnlyClient;
+use chrono::Timelike;
 use chrono::{DateTime, Duration, Utc};
 use m365_preserve_package::workdir::WorkDir;
-use m365_preserve_sources::{AuditApi, Source, SpScope, Window};
+use m365_preserve_sources::{AuditApi, Source, SpScope, Window, TRACE_DAYS};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -24,6 +25,11 @@ pub struct RunParams {
     pub sp_scope: SpScope,
     pub audit_api: AuditApi,
     pub message_ids: Vec<String>,
+    pub phish_senders: Vec<String>,
+    /// The message-trace window: at most 90 days back, whole seconds.
+    pub trace: Window,
+    /// The message-trace window asked for.
+    pub trace_asked: Window,
     pub started: DateTime<Utc>,
 }
 
@@ -76,6 +82,20 @@ impl RunParams {
         Ok(self)
     }
 
+    /// The window a source's records are collected over: Entra's retention for
+    /// the Entra logs, message trace's 90 days, and the Purview window for the
+    /// logs and mailboxes that reach further back.
+    pub fn window_of(&self, source: Source) -> Window {
+        match source {
+            Source::MessageTrace => self.trace,
+            Source::SecurityAlerts
+            | Source::SecurityIncidents
+            | Source::MailSent
+            | Source::MailDeleted => self.purview,
+            _ => self.entra,
+        }
+    }
+
     /// Fixes the windows of a new run, probing the tenant's retention when no
     /// `--since` is given.
     pub async fn new_run(
@@ -98,6 +118,21 @@ impl RunParams {
         if entra_since >= until {
             return Err(JobError::EmptyWindow);
         }
+        let trace_asked = Window {
+            since: c.since.unwrap_or(until - Duration::days(TRACE_DAYS)),
+            until,
+        };
+        // An hour's margin: the service refuses a start more than 90 days
+        // before the moment it receives the request.
+        let oldest = now - Duration::days(TRACE_DAYS) + Duration::hours(1);
+        let whole = |t: DateTime<Utc>| t.with_nanosecond(0).unwrap_or(t);
+        let since = trace_asked.since.max(oldest);
+        let since = if whole(since) < since {
+            whole(since) + Duration::seconds(1)
+        } else {
+            since
+        };
+        let trace_until = whole(until.min(now));
         Ok(Self {
             case: case.to_string(),
             users: c.users.clone(),
@@ -113,6 +148,12 @@ impl RunParams {
             sp_scope: c.sp_scope,
             audit_api: c.audit_api,
             message_ids: c.message_ids.clone(),
+            phish_senders: c.phish_senders.clone(),
+            trace: Window {
+                since: since.min(trace_until),
+                until: trace_until,
+            },
+            trace_asked,
             started: now,
         })
     }

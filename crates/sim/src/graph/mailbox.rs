@@ -24,7 +24,7 @@ use serde_json::Value;
 use std::path::Component;
 
 const SETTINGS_PERMISSIONS: &[&str] = &["MailboxSettings.Read", "MailboxSettings.ReadWrite"];
-const FOLDER_PERMISSIONS: &[&str] = &[
+pub(super) const FOLDER_PERMISSIONS: &[&str] = &[
     "Mail.ReadBasic.All",
     "Mail.ReadBasic",
     "Mail.Read",
@@ -42,10 +42,16 @@ const WELL_KNOWN: &[(&str, &str)] = &[
     ("archive", "Archive"),
     ("outbox", "Outbox"),
     ("conversationhistory", "Conversation History"),
+    // Recoverable Items: only `recoverableitemsdeletions` is a documented Graph
+    // name; the others resolve in practice (graph-api-more.md §N6.1).
+    ("recoverableitemsroot", "Recoverable Items"),
+    ("recoverableitemsdeletions", "Deletions"),
+    ("recoverableitemspurges", "Purges"),
+    ("recoverableitemsversions", "Versions"),
 ];
 
 /// Permission, user, mailbox, reachability, then the Outlook budget.
-async fn open<'a>(
+pub(super) async fn open_mailbox<'a>(
     ctx: &'a Ctx,
     call: &Call,
     key: &str,
@@ -84,7 +90,7 @@ async fn open<'a>(
     Ok((user_id, mailbox, slot))
 }
 
-fn find_folder<'a>(mailbox: &'a Mailbox, wanted: &str) -> Option<&'a Value> {
+pub(super) fn find_folder<'a>(mailbox: &'a Mailbox, wanted: &str) -> Option<&'a Value> {
     let s = |f: &'a Value, k: &str| f.get(k).and_then(Value::as_str).unwrap_or("");
     let display = WELL_KNOWN
         .iter()
@@ -97,7 +103,7 @@ fn find_folder<'a>(mailbox: &'a Mailbox, wanted: &str) -> Option<&'a Value> {
     })
 }
 
-fn folder_not_found() -> ApiError {
+pub(super) fn folder_not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "ErrorItemNotFound",
@@ -111,7 +117,7 @@ pub(super) async fn rules(
     call: Call,
     Path((key, folder)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let (user_id, mailbox, _slot) = open(&ctx, &call, &key, SETTINGS_PERMISSIONS).await?;
+    let (user_id, mailbox, _slot) = open_mailbox(&ctx, &call, &key, SETTINGS_PERMISSIONS).await?;
     let is_inbox = folder.eq_ignore_ascii_case("inbox")
         || find_folder(mailbox, "inbox")
             .and_then(|f| f.get("id"))
@@ -138,7 +144,7 @@ pub(super) async fn folder(
     call: Call,
     Path((key, folder)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let (user_id, mailbox, _slot) = open(&ctx, &call, &key, FOLDER_PERMISSIONS).await?;
+    let (user_id, mailbox, _slot) = open_mailbox(&ctx, &call, &key, FOLDER_PERMISSIONS).await?;
     let found = find_folder(mailbox, &folder).ok_or_else(folder_not_found)?;
     let context = ctx.context(&call, &format!("users('{user_id}')/mailFolders/$entity"));
     Ok(json(StatusCode::OK, &entity(context, found)))
@@ -150,7 +156,7 @@ pub(super) async fn settings(
     call: Call,
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (user_id, mailbox, _slot) = open(&ctx, &call, &key, SETTINGS_PERMISSIONS).await?;
+    let (user_id, mailbox, _slot) = open_mailbox(&ctx, &call, &key, SETTINGS_PERMISSIONS).await?;
     let context = ctx.context(&call, &format!("users('{user_id}')/mailboxSettings"));
     Ok(json(StatusCode::OK, &entity(context, &mailbox.settings)))
 }
@@ -162,7 +168,7 @@ pub(super) async fn mime(
     call: Call,
     Path((key, message)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let (_, mailbox, _slot) = open(&ctx, &call, &key, MIME_PERMISSIONS).await?;
+    let (_, mailbox, _slot) = open_mailbox(&ctx, &call, &key, MIME_PERMISSIONS).await?;
     let entry = mailbox
         .messages
         .iter()

@@ -31,7 +31,7 @@ const fn graph_role(name: &'static str, id: &'static str) -> Permission {
 
 /// Every application permission the collector needs (admin-consented to it).
 pub fn tool_permissions() -> &'static [Permission] {
-    const PERMISSIONS: [Permission; 14] = [
+    const PERMISSIONS: [Permission; 18] = [
         graph_role("AuditLog.Read.All", "b0afded3-3588-46d8-8b3d-9842eff778da"),
         graph_role("Directory.Read.All", "7ab1d382-f21e-4acd-a863-ba3e13f7da61"),
         graph_role("User.Read.All", "df021288-bdef-4463-88db-98f22de89214"),
@@ -66,6 +66,22 @@ pub fn tool_permissions() -> &'static [Permission] {
             "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30",
         ),
         graph_role("Device.Read.All", "7438b122-aefc-4978-80ed-43db9fcc7715"),
+        graph_role(
+            "ExchangeMessageTrace.Read.All",
+            "89b20d8a-76e2-4057-867b-9961f800b9a4",
+        ),
+        graph_role(
+            "IdentityRiskyServicePrincipal.Read.All",
+            "607c7344-0eed-41e5-823a-9695ebe1b7b0",
+        ),
+        graph_role(
+            "SecurityAlert.Read.All",
+            "472e4a4d-bb4a-4026-98d1-0b0d74cb74a5",
+        ),
+        graph_role(
+            "SecurityIncident.Read.All",
+            "45cc0394-e837-488b-a098-1918f48d186c",
+        ),
         Permission {
             name: "ActivityFeed.Read",
             resource: MANAGEMENT_API,
@@ -199,6 +215,16 @@ pub fn tenant(signins: &[Value]) -> Tenant {
         registration_details: roster().iter().map(registration).collect(),
         risky_users: vec![risky_user()],
         risk_detections: risk_detections(),
+        message_traces: super::more::message_traces(),
+        conditional_access: super::more::conditional_access(),
+        authentication_strength_policies: super::more::authentication_strengths(),
+        deleted_items: super::more::deleted_items(),
+        risky_service_principals: super::more::risky_service_principals(),
+        service_principal_risk_detections: super::more::sp_risk_detections(key_id(ATTACKER_APP)),
+        security_alerts: super::more::security_alerts(),
+        security_incidents: super::more::security_incidents(),
+        subscribed_skus: super::more::subscribed_skus(),
+        license_details: super::more::license_details(),
     }
 }
 
@@ -281,7 +307,7 @@ impl<'a> SignInSummary<'a> {
     }
 }
 
-const E5_SKU: &str = "06ebc4ee-1bb5-47dd-8120-11324bc54e06";
+use super::more::E5_SKU;
 
 fn users(activity: &SignInSummary) -> Vec<Value> {
     let mut out: Vec<Value> = roster().iter().map(|m| member_user(m, activity)).collect();
@@ -724,6 +750,18 @@ fn service_principals() -> Vec<Value> {
         .iter()
         .map(|a| sp(a, MICROSOFT_TENANT, "Application", Vec::new()))
         .collect();
+    let (trace_app, trace_name) = super::more::TRACE_APP;
+    let mut trace = sp(
+        &App {
+            id: trace_app,
+            name: trace_name,
+        },
+        MICROSOFT_TENANT,
+        "Application",
+        Vec::new(),
+    );
+    trace["id"] = json!(guid("servicePrincipal", trace_app).to_string());
+    out.push(trace);
     for t in &TENANT_APPS {
         out.push(match t.credential {
             Credential::ManagedIdentity {
@@ -915,9 +953,14 @@ fn mailbox(member: &Member) -> Mailbox {
                 "startTime": "09:00:00.0000000", "endTime": "18:00:00.0000000",
                 "timeZone": {"name": "Tokyo Standard Time"}},
         }),
-        folders,
+        folders: {
+            let mut all: Vec<Value> = folders;
+            all.extend(super::more::recoverable_folders(member));
+            all
+        },
         rules,
         messages,
+        items: super::more::mail_items(member),
     }
 }
 

@@ -21,12 +21,14 @@ mod directory;
 mod ids;
 mod large;
 mod messages;
+mod more;
 mod purview;
 mod signins;
 mod story;
 
 pub use catalogue::TENANT_ID;
 pub use large::{large_signins, LargeSignIns};
+pub use story::PARTNER_SENDER as PHISH_SENDER;
 
 use super::fixture::Fixture;
 use std::io;
