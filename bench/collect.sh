@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark of `m365-preserve collect` against the simulator (loopback only):
-#   1. the built-in scenario, realistic profile, at a fixed --time-scale: wall time
+#   1. the built-in scenario, realistic profile, at a fixed --time-scale, all 32
+#      sources of the victim with the phishing sender's recipients: wall time
 #      against the lower bound set by the documented throttle budgets and the
 #      Purview query's server-side time (bench/collect_bound.py), and against the
 #      same collection with --concurrency 1 (one query at a time, the way existing
@@ -22,7 +23,7 @@ LARGE="${LARGE:-1000000}"
 REALISTIC="${REALISTIC:-1}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$ROOT/bench/out/collect"
-BIN="$ROOT/target/release/m365-preserve"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/m365-preserve"
 log() { printf '[bench] %s\n' "$*" >&2; }
 
 (cd "$ROOT" && cargo build --release -q)
@@ -31,6 +32,7 @@ rm -rf "$OUT" && mkdir -p "$OUT"
 KEY="$(grep -o 'age1[a-z0-9]*' "$OUT/firm.key" | head -1)"
 export BENCH_SECRET=sim-demo-secret
 VICTIM=hanako.sato@contoso-jp.onmicrosoft.com
+PHISH_SENDER=ichiro.tanaka@fabrikam-shoji.co.jp
 CLIENT=668e9a44-67cf-4034-9586-151d88ebb224
 
 SIM_PID=""
@@ -64,10 +66,10 @@ BOUND=0 C=0 S=0 RATIO=- SPEEDUP=-
 if [ "$REALISTIC" != 0 ]; then
 log "step 1: realistic profile at --time-scale $TIME_SCALE, all sources of the victim"
 start_sim concurrent --profile realistic --time-scale "$TIME_SCALE"
-collect concurrent "$TIME_SCALE" --user "$VICTIM"
+collect concurrent "$TIME_SCALE" --user "$VICTIM" --phish-sender "$PHISH_SENDER"
 stop_sim
 start_sim sequential --profile realistic --time-scale "$TIME_SCALE"
-collect sequential "$TIME_SCALE" --user "$VICTIM" --concurrency 1
+collect sequential "$TIME_SCALE" --user "$VICTIM" --phish-sender "$PHISH_SENDER" --concurrency 1
 stop_sim
 BOUND="$(python3 "$ROOT/bench/collect_bound.py" "$OUT/concurrent-requests.jsonl" "$TIME_SCALE" realistic 2>"$OUT/bound.txt")"
 C="$(wall concurrent)"; S="$(wall sequential)"

@@ -20,6 +20,11 @@ import sys
 RATES = {  # requests per window (seconds), as documented
     "reports": (5, 10.0),
     "identity-protection": (1, 1.0),
+    # Message trace: 100 per 5 minutes per tenant, shared with other apps
+    # (the collector takes at most half of it, MESSAGE_TRACE_PACE).
+    "message-trace": (100, 300.0),
+    # Defender XDR alerts and incidents: 150 per minute per app.
+    "security": (150, 60.0),
 }
 # Simulated audit-query timetable: (queued, done) seconds per profile.
 AUDIT_DONE = {"realistic": 240.0, "fast": 3.0}
@@ -31,8 +36,12 @@ def budget(method, path):
         return "audit-records" if p.endswith("/records") else "audit-query"
     if re.search(r"/auditLogs/(signIns|directoryAudits)|/authentication/methods|/reports/authenticationMethods", p):
         return "reports"
-    if "/identityProtection/" in p:
+    if "/identityProtection/" in p or "/identity/conditionalAccess/" in p:
         return "identity-protection"
+    if "/admin/exchange/tracing/" in p:
+        return "message-trace"
+    if re.search(r"/security/(alerts_v2|incidents)", p):
+        return "security"
     if re.search(r"/mailFolders|/messageRules|/mailboxSettings|/messages/", p):
         return "outlook"
     if p.startswith("/api/v1.0/"):

@@ -96,4 +96,37 @@ pub fn print_sources(summaries: &[SourceSummary], quiet: bool) {
             .collect();
         eprintln!("{:34} {:12} {:>9}  {reason}", s.source, status, s.records);
     }
+    print_retention(summaries);
+}
+
+/// How long the tenant keeps each source and when the oldest record collected
+/// expires (present when the `licences` source was collected).
+fn print_retention(summaries: &[SourceSummary]) {
+    let kept: Vec<(&str, &serde_json::Value)> = summaries
+        .iter()
+        .filter_map(|s| s.details.get("retention").map(|r| (s.source.as_str(), r)))
+        .collect();
+    if kept.is_empty() {
+        return;
+    }
+    eprintln!("How long the tenant keeps each source (from its licences):");
+    for (source, statements) in kept {
+        for r in statements.as_array().into_iter().flatten() {
+            let days = r["kept_days"]
+                .as_i64()
+                .map_or("until remediated".to_string(), |d| format!("{d} days"));
+            let user = r["user"]
+                .as_str()
+                .map(|u| format!(" ({u})"))
+                .unwrap_or_default();
+            let expires = r["oldest_expires"]
+                .as_str()
+                .map(|t| format!("; the oldest record collected expires {t}"))
+                .unwrap_or_default();
+            eprintln!(
+                "  {source:34} kept {days}{user}{expires} ({})",
+                r["rule"].as_str().unwrap_or("")
+            );
+        }
+    }
 }

@@ -85,12 +85,14 @@ async fn licences(
     };
     let skus = match get("/v1.0/subscribedSkus".into()).await {
         Ok(s) => s,
-        Err(e) => return (
-            None,
-            Some(format!(
+        Err(e) => {
+            return (
+                None,
+                Some(format!(
                 "the licences could not be read ({e}); licence and retention checks are skipped"
             )),
-        ),
+            )
+        }
     };
     let mut details = Vec::new();
     for upn in users {

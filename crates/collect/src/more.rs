@@ -332,13 +332,16 @@ fn retention(source: Source, s: &mut SourceSummary, e: &Entitlements, targets: &
     let statement = |upn: Option<&str>| {
         let r = source.retention(e, upn)?;
         let expires = r.days.zip(oldest).map(|(d, t)| t + Duration::days(d));
-        Some(json!({
-            "user": upn,
+        let mut statement = json!({
             "kept_days": r.days,
             "rule": r.rule,
             "oldest_record": oldest.map(format_utc),
             "oldest_expires": expires.map(|t: DateTime<Utc>| format_utc(t)),
-        }))
+        });
+        if let Some(u) = upn {
+            statement["user"] = json!(u);
+        }
+        Some(statement)
     };
     let statements: Vec<Value> = if source == Source::PurviewAudit {
         targets
