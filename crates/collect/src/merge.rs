@@ -14,15 +14,16 @@ use std::collections::HashSet;
 /// De-duplicates records by a 16-byte digest of their id: flat memory for
 /// millions of records.
 pub(crate) struct Seen {
-    field: &'static str,
+    fields: &'static [&'static str],
     ids: HashSet<[u8; 16]>,
     pub duplicates: u64,
 }
 
 impl Seen {
-    pub fn new(field: &'static str) -> Self {
+    /// Records are the same when all of `fields` are (the first must be present).
+    pub fn new(fields: &'static [&'static str]) -> Self {
         Self {
-            field,
+            fields,
             ids: HashSet::new(),
             duplicates: 0,
         }
@@ -30,10 +31,24 @@ impl Seen {
 
     /// Whether `record` is new (records without an id always are).
     pub fn fresh(&mut self, record: &Value) -> bool {
-        let Some(id) = record.get(self.field).and_then(Value::as_str) else {
+        let Some(first) = self.fields.first() else {
             return true;
         };
-        let fresh = self.ids.insert(key16(&[id.as_bytes()]));
+        if record.get(*first).and_then(Value::as_str).is_none() {
+            return true;
+        }
+        let parts: Vec<&[u8]> = self
+            .fields
+            .iter()
+            .map(|f| {
+                record
+                    .get(*f)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .as_bytes()
+            })
+            .collect();
+        let fresh = self.ids.insert(key16(&parts));
         if !fresh {
             self.duplicates += 1;
         }
@@ -80,7 +95,7 @@ impl Collector<'_> {
         source: Source,
         keys: &[String],
         outcomes: &[QueryOutcome],
-        id_field: &'static str,
+        id_fields: &'static [&'static str],
         time_field: Option<&str>,
         mut details: Map<String, Value>,
     ) -> Result<SourceSummary, CollectError> {
@@ -89,7 +104,7 @@ impl Collector<'_> {
         if let Some(f) = time_field {
             writer = writer.with_time_field(f);
         }
-        let mut seen = Seen::new(id_field);
+        let mut seen = Seen::new(id_fields);
         let mut total = QueryTally::default();
         let mut notes = Vec::new();
         let mut problems: Vec<&QueryProblem> = Vec::new();

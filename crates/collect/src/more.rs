@@ -104,7 +104,14 @@ impl Collector<'_> {
                     json!({"what": p.what, "present": false}),
                 );
                 let problem = Err(QueryProblem::new(&check, true, p.missing));
-                let summary = self.merge(source, &[check], &[problem], "id", None, details)?;
+                let summary = self.merge(
+                    source,
+                    &[check],
+                    &[problem],
+                    source.record_key(),
+                    None,
+                    details,
+                )?;
                 self.observer.finished(&summary);
                 Ok(summary)
             }

@@ -266,7 +266,7 @@ impl Collector<'_> {
             SOURCE,
             &keys,
             &outcomes,
-            "id",
+            &["id"],
             Some("createdDateTime"),
             details,
         )?;
@@ -328,7 +328,7 @@ impl Collector<'_> {
             SOURCE,
             &keys,
             &outcomes,
-            "Id",
+            &["Id"],
             Some("CreationTime"),
             details,
         )?;

@@ -106,7 +106,14 @@ impl Collector<'_> {
         let keys: Vec<String> = plan.iter().map(key).collect();
         let mut details = Map::new();
         details.insert("window".into(), crate::window_json(&window));
-        let summary = self.merge(source, &keys, &outcomes, "id", time_field, details)?;
+        let summary = self.merge(
+            source,
+            &keys,
+            &outcomes,
+            source.record_key(),
+            time_field,
+            details,
+        )?;
         self.observer.finished(&summary);
         Ok(summary)
     }

@@ -443,6 +443,17 @@ const MESSAGE_TRACE_PREREQUISITE: Prerequisite = Prerequisite {
 };
 
 impl Source {
+    /// The properties that make a record of this source unique: its `id`, and
+    /// for message trace also the recipient, as a trace row is one message to
+    /// one recipient and the documentation does not say its id differs per
+    /// recipient (<https://learn.microsoft.com/graph/api/resources/exchangemessagetrace>).
+    pub const fn record_key(self) -> &'static [&'static str] {
+        match self {
+            Source::MessageTrace => &["id", "recipientAddress"],
+            _ => &["id"],
+        }
+    }
+
     /// What the tenant must have for this source beyond permissions and licences.
     pub const fn prerequisite(self) -> Option<&'static Prerequisite> {
         match self {
