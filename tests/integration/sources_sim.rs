@@ -199,8 +199,7 @@ async fn new_sources_hold_exactly_the_fixtures_records() {
             let at = path
                 .find(&format!("receivedDateTime {op} "))
                 .unwrap_or_else(|| panic!("{op} in {path}"))
-                + 20
-                + op.len();
+                + "receivedDateTime ge ".len();
             chrono::DateTime::parse_from_rfc3339(&path[at..at + 20])
                 .unwrap()
                 .with_timezone(&chrono::Utc)
@@ -344,9 +343,37 @@ async fn new_sources_hold_exactly_the_fixtures_records() {
     }
 
     // Licences, and the retention they imply.
-    let mut want = t.subscribed_skus.clone();
-    want.extend(t.license_details[&vid].iter().cloned());
-    same_records(&records(&dest, "licences"), &want, "licences");
+    // The subscriptions as served; the victim's details are her assigned
+    // licences with their subscriptions' plans (ids are the service's own).
+    let got = records(&dest, "licences");
+    let (skus, details): (Vec<Value>, Vec<Value>) = got
+        .into_iter()
+        .partition(|r| t.subscribed_skus.iter().any(|s| s["id"] == r["id"]));
+    same_records(&skus, &t.subscribed_skus, "licences (subscribed SKUs)");
+    let want: Vec<Value> = v["assignedLicenses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let sku = t
+                .subscribed_skus
+                .iter()
+                .find(|s| s["skuId"] == a["skuId"])
+                .unwrap();
+            serde_json::json!({"skuId": a["skuId"], "skuPartNumber": sku["skuPartNumber"], "servicePlans": sku["servicePlans"]})
+        })
+        .collect();
+    assert!(!want.is_empty());
+    let without_id: Vec<Value> = details
+        .iter()
+        .map(|d| {
+            let mut d = d.clone();
+            assert!(d["id"].is_string(), "{d}");
+            d.as_object_mut().unwrap().remove("id");
+            d
+        })
+        .collect();
+    same_records(&without_id, &want, "licences (the victim's details)");
     assert_eq!(trace["details"]["retention"][0]["kept_days"], 90, "{trace}");
     let deleted = manifest_source(&dest, "deleted-objects");
     assert_eq!(deleted["details"]["retention"][0]["kept_days"], 30);

@@ -184,6 +184,11 @@ impl Journal {
         WorkDir::spool_rel(source.as_str(), &format!("{}.jsonl", &digest[..24]))
     }
 
+    /// Where the spool of query `key` of `source` is written (finished or not).
+    pub fn spool_path(&self, source: Source, key: &str) -> std::path::PathBuf {
+        self.root.join(Self::spool_rel(source, key))
+    }
+
     /// The tally of a query an earlier run finished, when its spool is intact.
     pub fn done(&self, source: Source, key: &str) -> Option<Finished> {
         let d = self.done.get(&(source, key.to_string()))?;

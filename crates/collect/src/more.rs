@@ -271,16 +271,20 @@ fn entitlements_of_run(
     summaries: &[SourceSummary],
     input: &PlanInput<'_>,
 ) -> Option<Entitlements> {
-    summaries
+    let licences = summaries
         .iter()
         .find(|s| s.source == Source::Licences.as_str())?;
+    if licences.status != SourceStatus::Complete {
+        return None;
+    }
     let Plan::Queries(queries) = Source::Licences.plan(input) else {
         return None;
     };
+    // The spools of this run (or of the run it resumes) hold each query's records.
     let records = |q: &Query| -> Option<Vec<Value>> {
-        let done = c.journal.done(Source::Licences, &key(q))?;
+        let spool = c.journal.spool_path(Source::Licences, &key(q));
         let mut out = Vec::new();
-        replay(&done.spool, |r| {
+        replay(&spool, |r| {
             out.push(r);
             Ok(())
         })

@@ -185,8 +185,9 @@ pub struct Tenant {
     pub security_incidents: Vec<Value>,
     #[serde(default)]
     pub subscribed_skus: Vec<Value>,
-    /// user id -> licenseDetails objects.
-    #[serde(default)]
+    /// user id -> licenseDetails objects, where they are not what the user's
+    /// `assignedLicenses` and the subscribed SKUs make them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub license_details: BTreeMap<String, Vec<Value>>,
 }
 

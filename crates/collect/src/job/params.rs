@@ -118,14 +118,16 @@ impl RunParams {
         if entra_since >= until {
             return Err(JobError::EmptyWindow);
         }
+        // An hour's margin: the service refuses a start more than 90 days
+        // before the moment it receives the request. Without --since, what
+        // it reaches is what is asked for.
+        let whole = |t: DateTime<Utc>| t.with_nanosecond(0).unwrap_or(t);
+        let oldest =
+            whole(now - Duration::days(TRACE_DAYS) + Duration::hours(1)) + Duration::seconds(1);
         let trace_asked = Window {
-            since: c.since.unwrap_or(until - Duration::days(TRACE_DAYS)),
+            since: c.since.unwrap_or(oldest),
             until,
         };
-        // An hour's margin: the service refuses a start more than 90 days
-        // before the moment it receives the request.
-        let oldest = now - Duration::days(TRACE_DAYS) + Duration::hours(1);
-        let whole = |t: DateTime<Utc>| t.with_nanosecond(0).unwrap_or(t);
         let since = trace_asked.since.max(oldest);
         let since = if whole(since) < since {
             whole(since) + Duration::seconds(1)

@@ -313,7 +313,9 @@ pub(super) async fn authentication_strengths(
 ) -> Result<Response, ApiError> {
     Set {
         permissions: &["Policy.Read.AuthenticationMethod", "Policy.Read.All"],
-        premium: false,
+        // A Conditional Access control: answered like the policies on Free
+        // (an assumption; the page documents no Free behaviour).
+        premium: true,
         budget: Budget::Directory { cost: 1 },
         pace: Pace::Directory,
         filter: None,
@@ -697,8 +699,14 @@ pub(super) async fn folder_messages(
     Path((key, folder)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let (user_id, mailbox, _slot) = open_mailbox(&ctx, &call, &key, FOLDER_PERMISSIONS).await?;
-    let found = find_folder(mailbox, &folder).ok_or_else(super::mailbox::folder_not_found)?;
-    let folder_id = found["id"].as_str().unwrap_or("");
+    // Every Exchange Online mailbox has Recoverable Items: a fixture lists
+    // them only where they hold something, and they are empty elsewhere.
+    let recoverable = folder.to_ascii_lowercase().starts_with("recoverableitems");
+    let folder_id = match find_folder(mailbox, &folder) {
+        Some(found) => found["id"].as_str().unwrap_or(""),
+        None if recoverable => "",
+        None => return Err(super::mailbox::folder_not_found()),
+    };
     call.opts
         .allow_only(&["$select", "$filter", "$top", "$skiptoken", "$orderby"])?;
     let filter = call.filter(&MESSAGE_FILTER)?;
@@ -725,7 +733,9 @@ pub(super) async fn folder_messages(
     })?;
     let items = &mailbox.items;
     let keep = |m: &Value| {
-        m["parentFolderId"] == folder_id && filter.as_ref().is_none_or(|f| f.matches(m))
+        !folder_id.is_empty()
+            && m["parentFolderId"] == folder_id
+            && filter.as_ref().is_none_or(|f| f.matches(m))
     };
     let (values, next) = paging::scan(
         &Slice(items),
@@ -818,7 +828,48 @@ pub(super) async fn subscribed_skus(
     .await
 }
 
-/// `GET /users/{id}/licenseDetails`.
+/// A user's licence details as Graph derives them: one per assigned licence,
+/// with its subscription's service plans, those in `disabledPlans` marked
+/// `Disabled` (<https://learn.microsoft.com/graph/api/resources/licensedetails>).
+pub fn licence_details_of(tenant: &Tenant, user_id: &str) -> Vec<Value> {
+    let Some(user) = tenant.users.iter().find(|u| u["id"] == user_id) else {
+        return Vec::new();
+    };
+    user["assignedLicenses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| {
+            let sku_id = a["skuId"].as_str()?;
+            let sku = tenant
+                .subscribed_skus
+                .iter()
+                .find(|s| s["skuId"] == sku_id)?;
+            let disabled = a["disabledPlans"].as_array().cloned().unwrap_or_default();
+            let plans: Vec<Value> = sku["servicePlans"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| {
+                    let mut p = p.clone();
+                    if disabled.contains(&p["servicePlanId"]) {
+                        p["provisioningStatus"] = json!("Disabled");
+                    }
+                    p
+                })
+                .collect();
+            let id = uuid::Uuid::new_v5(
+                &uuid::Uuid::NAMESPACE_OID,
+                format!("{user_id}/{sku_id}").as_bytes(),
+            );
+            Some(json!({"id": id.to_string(), "skuId": sku_id,
+                "skuPartNumber": sku["skuPartNumber"], "servicePlans": plans}))
+        })
+        .collect()
+}
+
+/// `GET /users/{id}/licenseDetails`: as the fixture gives them, else derived
+/// from the user's assigned licences.
 pub(super) async fn license_details(
     State(ctx): State<Ctx>,
     call: Call,
@@ -830,14 +881,13 @@ pub(super) async fn license_details(
         .await?;
     let tenant = ctx.tenant();
     let user_id = user_id_of(tenant, &key)?;
-    let values = tenant
-        .license_details
-        .get(user_id)
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|d| skus_for_licence(&ctx, d))
-        .collect();
+    let values = match tenant.license_details.get(user_id) {
+        Some(given) => given.clone(),
+        None => licence_details_of(tenant, user_id),
+    }
+    .into_iter()
+    .map(|d| skus_for_licence(&ctx, d))
+    .collect();
     let page = Page {
         context: ctx.context(&call, &format!("users('{user_id}')/licenseDetails")),
         annotations: Vec::new(),

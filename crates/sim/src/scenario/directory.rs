@@ -224,7 +224,7 @@ pub fn tenant(signins: &[Value]) -> Tenant {
         security_alerts: super::more::security_alerts(),
         security_incidents: super::more::security_incidents(),
         subscribed_skus: super::more::subscribed_skus(),
-        license_details: super::more::license_details(),
+        license_details: Default::default(),
     }
 }
 
@@ -751,17 +751,13 @@ fn service_principals() -> Vec<Value> {
         .map(|a| sp(a, MICROSOFT_TENANT, "Application", Vec::new()))
         .collect();
     let (trace_app, trace_name) = super::more::TRACE_APP;
-    let mut trace = sp(
-        &App {
-            id: trace_app,
-            name: trace_name,
-        },
-        MICROSOFT_TENANT,
-        "Application",
-        Vec::new(),
-    );
-    trace["id"] = json!(guid("servicePrincipal", trace_app).to_string());
-    out.push(trace);
+    out.push(json!({"@odata.type": "#microsoft.graph.servicePrincipal",
+        "id": guid("servicePrincipal", trace_app).to_string(), "accountEnabled": true,
+        "alternativeNames": [], "appDisplayName": trace_name, "appId": trace_app,
+        "appOwnerOrganizationId": MICROSOFT_TENANT, "appRoleAssignmentRequired": false,
+        "displayName": trace_name, "keyCredentials": [], "passwordCredentials": [],
+        "servicePrincipalNames": [trace_app], "servicePrincipalType": "Application",
+        "signInAudience": "AzureADMultipleOrgs", "tags": []}));
     for t in &TENANT_APPS {
         out.push(match t.credential {
             Credential::ManagedIdentity {

@@ -192,16 +192,16 @@ pub fn message_traces() -> Vec<Value> {
 /// The Recoverable Items folders of a mailbox (hidden, as Graph lists them
 /// with `includeHiddenFolders=true`).
 pub fn recoverable_folders(member: &Member) -> Vec<Value> {
+    // Only the victim's hold anything (the simulator serves the others empty).
+    if member.index != victim().index {
+        return Vec::new();
+    }
     let root = graph_folder_id(member, "Recoverable Items");
     let mut out = vec![json!({"id": root, "displayName": "Recoverable Items",
         "parentFolderId": graph_folder_id(member, "root"), "childFolderCount": 3,
         "unreadItemCount": 0, "totalItemCount": 0, "isHidden": true})];
     for name in ["Deletions", "Purges", "Versions"] {
-        let total = if name == "Deletions" && member.index == victim().index {
-            3
-        } else {
-            0
-        };
+        let total = if name == "Deletions" { 3 } else { 0 };
         out.push(json!({"id": graph_folder_id(member, name), "displayName": name, "parentFolderId": root,
             "childFolderCount": 0, "unreadItemCount": 0, "totalItemCount": total, "isHidden": true}));
     }
@@ -707,15 +707,4 @@ fn e5_plans(applies: &str) -> Vec<Value> {
     .iter()
     .map(|(id, name)| json!({"servicePlanId": id, "servicePlanName": name, "provisioningStatus": "Success", "appliesTo": applies}))
     .collect()
-}
-
-/// Each employee's licence details: E5 (the break-glass account and guests have none).
-pub fn license_details() -> std::collections::BTreeMap<String, Vec<Value>> {
-    roster()
-        .iter()
-        .map(|m| {
-            let id = super::ids::exchange_id("", &format!("{}/{E5_SKU}", m.id));
-            (m.id.clone(), vec![json!({"id": id, "skuId": E5_SKU, "skuPartNumber": "SPE_E5", "servicePlans": e5_plans("User")})])
-        })
-        .collect()
 }
