@@ -78,9 +78,68 @@ async fn client_secret_flows_and_permission_report() {
     .await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
-        text(&o).contains("Result: 22 of 22 sources"),
+        text(&o).contains("Result: 32 of 32 sources"),
         "{}",
         text(&o)
+    );
+    for source in m365_preserve_sources::Source::collected() {
+        assert!(
+            text(&o).contains(&format!("  OK       {source}")),
+            "{source} listed: {}",
+            text(&o)
+        );
+    }
+    assert!(
+        text(&o).contains(
+            "prerequisite present: the service principal of Microsoft's message-trace app"
+        ),
+        "{}",
+        text(&o)
+    );
+
+    // The preflight for the victim: her own Audit Premium, and retention per source.
+    let o = doctor(
+        &handle,
+        &tenant,
+        vec![
+            "--client-id".into(),
+            tool.clone(),
+            "--client-secret-env".into(),
+            "SIM_SECRET".into(),
+            "--user".into(),
+            "hanako.sato@contoso-jp.onmicrosoft.com".into(),
+            "--json".into(),
+        ],
+        vec![("SIM_SECRET", "sim-demo-secret")],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let row = |name: &str| {
+        v["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["source"] == name)
+            .unwrap_or_else(|| panic!("{name}"))
+            .clone()
+    };
+    let purview = row("purview-audit");
+    assert_eq!(
+        purview["retention"][0]["user"],
+        "hanako.sato@contoso-jp.onmicrosoft.com"
+    );
+    assert_eq!(purview["retention"][0]["kept_days"], 365, "{purview}");
+    assert_eq!(
+        row("entra-signins-interactive")["retention"][0]["kept_days"],
+        30
+    );
+    assert_eq!(row("message-trace")["retention"][0]["kept_days"], 90);
+    assert_eq!(row("message-trace")["prerequisite"]["present"], true);
+    assert_eq!(row("conditional-access")["licence_state"]["present"], true);
+    assert_eq!(
+        row("risky-service-principals")["licence_state"]["present"],
+        false
     );
 
     let o = doctor(
@@ -144,6 +203,50 @@ async fn client_secret_flows_and_permission_report() {
         .unwrap();
     assert_eq!(signins["ok"], false);
     assert_eq!(signins["missing"][0], "AuditLog.Read.All");
+    let trace = v["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["source"] == "message-trace")
+        .unwrap();
+    assert_eq!(
+        trace["missing"][0], "ExchangeMessageTrace.Read.All",
+        "{trace}"
+    );
+    assert_eq!(handle.violations(), 0);
+    handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_message_trace_service_principal_is_reported_with_the_command() {
+    let mut f = default_fixture();
+    f.tenant
+        .service_principals
+        .retain(|s| s["appId"] != m365_preserve_sources::MESSAGE_TRACE_APP);
+    let tenant = f.tenant.tenant_id.clone();
+    let tool = app_id(&f, "m365-preserve");
+    let handle = sim(f).await;
+    let o = doctor(
+        &handle,
+        &tenant,
+        vec![
+            "--client-id".into(),
+            tool,
+            "--client-secret-env".into(),
+            "SIM_SECRET".into(),
+        ],
+        vec![("SIM_SECRET", "sim-demo-secret")],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(
+        text(&o).contains("PREREQUISITE: ")
+            && text(&o)
+                .contains("New-MgServicePrincipal -AppId 8bd644d1-64a1-4d4b-ae52-2e0cbf64e373")
+            && text(&o).contains("Result: 31 of 32 sources"),
+        "{}",
+        text(&o)
+    );
     assert_eq!(handle.violations(), 0);
     handle.shutdown().await;
 }
