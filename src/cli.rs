@@ -398,8 +398,7 @@ pub struct ConnectArgs {
     pub time_scale: f64,
 }
 
-/// The preflight: for each source, the permissions the credential has, the licence the
-/// data needs and how long the tenant keeps it, and every prerequisite, each with the fix.
+/// The preflight: permissions, licences, retention and prerequisites of each source, with the fixes.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   M365_SECRET=... m365-preserve doctor --tenant contoso.onmicrosoft.com --client-id 11111111-2222-3333-4444-555555555555 --client-secret-env M365_SECRET
