@@ -346,18 +346,21 @@ pub(super) async fn deleted_without_cast(call: Call) -> Result<Response, ApiErro
     ))
 }
 
+/// Permissions, items, context fragment and entity name of one deleted-item cast.
+type DeletedKind = (
+    &'static [&'static str],
+    fn(&Tenant) -> &[Value],
+    &'static str,
+    &'static str,
+);
+
 /// `GET /directory/deletedItems/microsoft.graph.{type}`.
 pub(super) async fn deleted_items(
     State(ctx): State<Ctx>,
     call: Call,
     Path(cast): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (permissions, items, fragment, entity): (
-        &'static [&'static str],
-        fn(&Tenant) -> &[Value],
-        &'static str,
-        &str,
-    ) = match cast.as_str() {
+    let (permissions, items, fragment, entity): DeletedKind = match cast.as_str() {
         "microsoft.graph.application" => (
             &["Application.Read.All", "Directory.Read.All"],
             |t| &t.deleted_items.applications,
