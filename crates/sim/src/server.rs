@@ -8,11 +8,13 @@
 //! 1. [`reqlog::record`]: request ids, `Date`, Graph error bodies, request log;
 //! 2. `read_only_guard`: anything but GET is 405 and a read-only violation,
 //!    except the token / device-code POSTs and the audit-log query POST;
-//! 3. [`faults::inject`] (when configured).
+//! 3. [`faults::inject`] (when configured);
+//! 4. [`outage::inject`]: paths that are down (`--outage`).
 
 use super::faults::{self, FaultConfig, Faults};
 use super::fixture::{self, Fixture, Licence};
 use super::graph::{self, ApiError, GraphSettings};
+use super::outage::{self, Outages};
 use super::reqlog::{self, RequestLog, Violation};
 use super::shared::is_token_endpoint;
 use super::shared::{RecordSource, Shared, SimClock, VecSource, GRAPH_RESOURCE};
@@ -68,6 +70,8 @@ pub struct SimConfig {
     pub audit_record_limit: usize,
     /// Serve alerts_v2's user-evidence filter (false: 400).
     pub alert_evidence_filter: bool,
+    /// Graph path prefixes that answer 503 until lifted ([`SimHandle::lift_outages`]).
+    pub outages: Vec<String>,
 }
 
 impl SimConfig {
@@ -87,6 +91,7 @@ impl SimConfig {
             old_filters: OldFilters::Empty,
             audit_record_limit: 1_000_000,
             alert_evidence_filter: true,
+            outages: Vec::new(),
         }
     }
 }
@@ -96,6 +101,7 @@ pub struct SimHandle {
     pub addr: SocketAddr,
     shared: Arc<Shared>,
     log: Arc<RequestLog>,
+    outages: Arc<Outages>,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -114,6 +120,11 @@ impl SimHandle {
     /// Requests refused by the read-only guard so far.
     pub fn violations(&self) -> u64 {
         self.log.violations()
+    }
+
+    /// Ends every outage: the paths that were down answer again.
+    pub fn lift_outages(&self) {
+        self.outages.lift();
     }
 
     /// Requests answered so far.
@@ -199,7 +210,14 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
     let faults = config
         .faults
         .map(|f| Arc::new(Faults::new(f, shared.clone())));
-    let app = app(shared.clone(), settings, log.clone(), faults);
+    let outages = Arc::new(Outages::new(config.outages));
+    let app = app(
+        shared.clone(),
+        settings,
+        log.clone(),
+        faults,
+        outages.clone(),
+    );
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -212,6 +230,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         addr,
         shared,
         log,
+        outages,
         shutdown: tx,
         task,
     })
@@ -223,6 +242,7 @@ fn app(
     settings: GraphSettings,
     log: Arc<RequestLog>,
     faults: Option<Arc<Faults>>,
+    outages: Arc<Outages>,
 ) -> Router {
     let mut app = graph::router(shared.clone(), settings)
         .merge(super::auth::router(shared.clone()))
@@ -231,6 +251,7 @@ fn app(
     if let Some(faults) = faults {
         app = app.layer(from_fn_with_state(faults, faults::inject));
     }
+    app = app.layer(from_fn_with_state(outages, outage::inject));
     app.layer(from_fn(read_only_guard))
         .layer(from_fn_with_state(log, reqlog::record))
 }
