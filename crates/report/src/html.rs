@@ -211,28 +211,25 @@ fn event_label(lang: Lang, cat: Category, text: &str) -> String {
     match text {
         "password" => tr(lang, "chart-password", &[]),
         "revoked" => tr(lang, "chart-revoked", &[]),
-        id => format!(
-            "{id} {}",
-            tr(lang, &format!("category-{}", category_key(cat)), &[])
-        ),
+        id => format!("{id} {}", tr(lang, category_key(cat), &[])),
     }
 }
 
 fn category_key(c: Category) -> &'static str {
     match c {
-        Category::PrivilegedRole => "privileged-role",
-        Category::Containment => "containment",
-        Category::SignIn => "sign-in",
-        Category::AuthMethod => "auth-method",
-        Category::AppPassword => "app-password",
-        Category::InboxRule => "inbox-rule",
-        Category::MailForwarding => "mail-forwarding",
-        Category::AppRegistration => "app-registration",
-        Category::AppConsent => "app-consent",
-        Category::Device => "device",
-        Category::Guest => "guest",
-        Category::MailAccess => "mail-access",
-        Category::MailSent => "mail-sent",
+        Category::PrivilegedRole => "category-privileged-role",
+        Category::Containment => "category-containment",
+        Category::SignIn => "category-sign-in",
+        Category::AuthMethod => "category-auth-method",
+        Category::AppPassword => "category-app-password",
+        Category::InboxRule => "category-inbox-rule",
+        Category::MailForwarding => "category-mail-forwarding",
+        Category::AppRegistration => "category-app-registration",
+        Category::AppConsent => "category-app-consent",
+        Category::Device => "category-device",
+        Category::Guest => "category-guest",
+        Category::MailAccess => "category-mail-access",
+        Category::MailSent => "category-mail-sent",
     }
 }
 

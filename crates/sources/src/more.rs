@@ -2,8 +2,12 @@
 //! Conditional Access, deleted objects, workload-identity risk, Defender XDR
 //! alerts and incidents, sent and deleted mail, licences.
 
-use crate::plan::{directory, per_user, PlanInput, Query};
-use crate::{Budget, Keep, Target, Window};
+use crate::{Budget, Keep, PlanInput, Query, Target, Window};
+
+/// A directory-object collection.
+fn directory(path: String, permission: &'static str) -> Query {
+    Query::list(path, Budget::Directory, permission)
+}
 
 /// Message trace reaches this many days back
 /// (<https://learn.microsoft.com/graph/api/messagetracingroot-list-messagetraces>).
@@ -250,11 +254,11 @@ pub(crate) fn licences(targets: &[Target]) -> Vec<Query> {
         "/v1.0/subscribedSkus".into(),
         "LicenseAssignment.Read.All",
     )];
-    out.extend(per_user(targets, |t| {
-        vec![directory(
+    out.extend(targets.iter().map(|t| {
+        directory(
             format!("/v1.0/users/{}/licenseDetails", t.id),
             "User.Read.All",
-        )]
+        )
     }));
     out
 }

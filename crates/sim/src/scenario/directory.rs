@@ -871,12 +871,7 @@ const FOLDERS: [&str; 9] = [
     "RSS Feeds",
 ];
 
-pub fn graph_folder_id(member: &Member, folder: &str) -> String {
-    exchange_id(
-        "AAMkADI5ZjY0NmNiLTdlZjUtNDc3My1hOGQwLTRmNzQ2NGY1ZjkzOQAuAAAAAAC",
-        &format!("{}/{folder}", member.person.key),
-    )
-}
+pub use super::more::graph_folder_id;
 
 fn mailbox(member: &Member) -> Mailbox {
     let root = graph_folder_id(member, "msgfolderroot");

@@ -6,11 +6,18 @@
 //! soft-deleted mail; the E5 subscription and everyone's licences.
 
 use super::catalogue::*;
-use super::directory::graph_folder_id;
 use super::ids::{at, guid, secs};
 use super::messages::{BEC, PHISH, REPLY};
 use super::story::*;
 use serde_json::{json, Value};
+
+/// The Graph id of one of the member's mail folders (by display or well-known name).
+pub fn graph_folder_id(member: &Member, folder: &str) -> String {
+    super::ids::exchange_id(
+        "AAMkADI5ZjY0NmNiLTdlZjUtNDc3My1hOGQwLTRmNzQ2NGY1ZjkzOQAuAAAAAAC",
+        &format!("{}/{folder}", member.person.key),
+    )
+}
 
 /// Microsoft's message-trace app, whose service principal the tenant has had
 /// since its SIEM connector was moved to Graph message trace.
@@ -61,7 +68,7 @@ fn trace(
     ips: (&str, &str),
     status: &str,
 ) -> Value {
-    json!({"id": guid("message-trace", message_id).to_string(), "senderAddress": from,
+    json!({"id": guid("messageTrace", message_id).to_string(), "senderAddress": from,
            "recipientAddress": to, "messageId": message_id, "receivedDateTime": when,
            "subject": subject, "size": size, "fromIP": ips.0, "toIP": ips.1, "status": status})
 }
