@@ -27,7 +27,7 @@ pub(crate) async fn collect(
 }
 
 /// Runs the binary with `args` off the async runtime (the simulator shares it).
-async fn run_collect(args: Vec<String>) -> std::process::Output {
+pub(crate) async fn run_collect(args: Vec<String>) -> std::process::Output {
     tokio::task::spawn_blocking(move || {
         bin()
             .env("SIM_SECRET", DEMO_SECRET)
@@ -39,7 +39,12 @@ async fn run_collect(args: Vec<String>) -> std::process::Output {
     .unwrap()
 }
 
-fn collect_args(handle: &SimHandle, case: &Case, out: &str, extra: &[&str]) -> Vec<String> {
+pub(crate) fn collect_args(
+    handle: &SimHandle,
+    case: &Case,
+    out: &str,
+    extra: &[&str],
+) -> Vec<String> {
     let base = handle.base_url();
     let mut args: Vec<String> = [
         "collect",
@@ -339,12 +344,12 @@ fn demo_runs_the_whole_job_and_the_package_verifies() {
     );
 }
 
-fn records(dest: &std::path::Path, source: &str) -> Vec<Value> {
+pub(crate) fn records(dest: &std::path::Path, source: &str) -> Vec<Value> {
     serde_json::from_slice(&std::fs::read(dest.join(format!("evidence/{source}.json"))).unwrap())
         .unwrap()
 }
 
-fn manifest_source(dest: &std::path::Path, source: &str) -> Value {
+pub(crate) fn manifest_source(dest: &std::path::Path, source: &str) -> Value {
     let manifest: Value =
         serde_json::from_slice(&std::fs::read(dest.join("manifest.json")).unwrap()).unwrap();
     manifest["sources"]
@@ -372,7 +377,7 @@ fn fixture_purview(f: &Fixture, upn: &str) -> Vec<String> {
     v
 }
 
-async fn sim_with(fixture: Fixture, setup: impl FnOnce(&mut SimConfig)) -> SimHandle {
+pub(crate) async fn sim_with(fixture: Fixture, setup: impl FnOnce(&mut SimConfig)) -> SimHandle {
     let mut config = SimConfig::new(FixtureSource::Loaded(fixture));
     config.profile = Profile::Fast;
     config.time_scale = 100.0;

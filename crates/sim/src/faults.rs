@@ -9,6 +9,7 @@
 //!   report routes of a licensed tenant also the intermittent 403
 //!   `Authentication_RequestFromNonPremiumTenantOrB2CTenant`
 //!   (<https://github.com/microsoftgraph/microsoft-graph-docs-contrib/issues/3033>).
+//! - Exchange Online's admin API: 429 with `Retry-After` and the transport faults below.
 //! - Token endpoints and the Management Activity API: 503 (with and without
 //!   `Retry-After`), 504, connection reset, truncated body.
 //!
@@ -151,6 +152,10 @@ impl Faults {
                     out.push(IntermittentPremium);
                 }
             }
+            out
+        } else if path.starts_with("/adminapi/") {
+            let mut out = vec![TooManyRequests];
+            out.extend(transport);
             out
         } else if crate::shared::is_token_endpoint(path) || path.starts_with("/api/") {
             transport.to_vec()

@@ -7,7 +7,8 @@
 //!
 //! 1. [`reqlog::record`]: request ids, `Date`, Graph error bodies, request log;
 //! 2. `read_only_guard`: anything but GET is 405 and a read-only violation,
-//!    except the token / device-code POSTs and the audit-log query POST;
+//!    except the token / device-code POSTs, the audit-log query POST and
+//!    Exchange's InvokeCommand (whose route refuses any cmdlet but a `Get-`);
 //! 3. [`faults::inject`] (when configured).
 
 use super::faults::{self, FaultConfig, Faults};
@@ -222,6 +223,7 @@ fn app(
 ) -> Router {
     let mut app = graph::router(shared.clone(), settings)
         .merge(super::auth::router(shared.clone()))
+        .merge(super::exchange::router(shared.clone(), settings.profile))
         .merge(super::management::router(shared))
         .fallback(graph::fallback);
     if let Some(faults) = faults {
@@ -282,12 +284,20 @@ fn sort_newest_first(records: &mut [Value], field: &str) {
     records.sort_by_key(|r| std::cmp::Reverse(time_of(r, field)));
 }
 
-/// The only non-GET requests a read-only collector may send.
+/// The only non-GET requests a read-only collector may send. Exchange's
+/// InvokeCommand is one; the cmdlet inside it is checked by its route.
 fn is_allowed_write(method: &Method, path: &str) -> bool {
     method == Method::POST
         && (is_token_endpoint(path)
             || path == "/v1.0/security/auditLog/queries"
-            || path == "/beta/security/auditLog/queries")
+            || path == "/beta/security/auditLog/queries"
+            || is_invoke_command(path))
+}
+
+/// `/adminapi/beta/{tenant}/InvokeCommand`.
+fn is_invoke_command(path: &str) -> bool {
+    let segments: Vec<&str> = path.split('/').collect();
+    matches!(segments.as_slice(), ["", "adminapi", "beta", tenant, "InvokeCommand"] if !tenant.is_empty())
 }
 
 /// Answers every other method with 405 and marks it a read-only violation.
@@ -326,6 +336,9 @@ mod tests {
             "/organizations/oauth2/v2.0/devicecode"
         ));
         assert!(is_allowed_write(&post, "/beta/security/auditLog/queries"));
+        assert!(is_allowed_write(&post, "/adminapi/beta/t/InvokeCommand"));
+        assert!(!is_allowed_write(&post, "/adminapi/beta//InvokeCommand"));
+        assert!(!is_allowed_write(&post, "/adminapi/v1.0/t/EXOModuleFile"));
         assert!(!is_allowed_write(
             &post,
             "/v1.0/security/auditLog/queries/x"

@@ -46,25 +46,39 @@ impl std::fmt::Debug for CertificateCredential {
 impl CertificateCredential {
     /// Loads a PEM certificate and its unencrypted PEM RSA key (PKCS#8 or PKCS#1).
     pub fn load(cert_pem: &Path, key_pem: &Path, alg: AssertionAlg) -> Result<Self, AuthError> {
-        let bad =
-            |path: &Path, why: String| AuthError::Credential(format!("{}: {why}", path.display()));
-        let cert_text =
-            std::fs::read_to_string(cert_pem).map_err(|e| bad(cert_pem, e.to_string()))?;
+        let read = |path: &Path| {
+            std::fs::read_to_string(path)
+                .map_err(|e| AuthError::Credential(format!("{}: {e}", path.display())))
+        };
+        Self::from_pem(
+            (&cert_pem.display().to_string(), &read(cert_pem)?),
+            (&key_pem.display().to_string(), &read(key_pem)?),
+            alg,
+        )
+    }
+
+    /// A certificate and its key from PEM text, each with the name errors
+    /// call it by (never the key itself).
+    pub fn from_pem(
+        (cert_name, cert_text): (&str, &str),
+        (key_name, key_text): (&str, &str),
+        alg: AssertionAlg,
+    ) -> Result<Self, AuthError> {
+        let bad = |name: &str, why: String| AuthError::Credential(format!("{name}: {why}"));
         let cert = x509_cert::Certificate::from_pem(cert_text.as_bytes())
-            .map_err(|e| bad(cert_pem, format!("not a PEM X.509 certificate ({e})")))?;
-        let cert_der = cert.to_der().map_err(|e| bad(cert_pem, e.to_string()))?;
-        let key_text = std::fs::read_to_string(key_pem).map_err(|e| bad(key_pem, e.to_string()))?;
+            .map_err(|e| bad(cert_name, format!("not a PEM X.509 certificate ({e})")))?;
+        let cert_der = cert.to_der().map_err(|e| bad(cert_name, e.to_string()))?;
         if key_text.contains("ENCRYPTED") {
             return Err(bad(
-                key_pem,
+                key_name,
                 "the private key is encrypted; give an unencrypted PEM key".into(),
             ));
         }
-        let key = RsaPrivateKey::from_pkcs8_pem(&key_text)
-            .or_else(|_| RsaPrivateKey::from_pkcs1_pem(&key_text))
+        let key = RsaPrivateKey::from_pkcs8_pem(key_text)
+            .or_else(|_| RsaPrivateKey::from_pkcs1_pem(key_text))
             .map_err(|_| {
                 bad(
-                    key_pem,
+                    key_name,
                     "not a PEM RSA private key (PKCS#8 or PKCS#1)".into(),
                 )
             })?;
@@ -72,12 +86,12 @@ impl CertificateCredential {
             .tbs_certificate
             .subject_public_key_info
             .to_der()
-            .map_err(|e| bad(cert_pem, e.to_string()))?;
+            .map_err(|e| bad(cert_name, e.to_string()))?;
         let cert_key = RsaPublicKey::from_public_key_der(&spki)
-            .map_err(|_| bad(cert_pem, "the certificate's key is not RSA".into()))?;
+            .map_err(|_| bad(cert_name, "the certificate's key is not RSA".into()))?;
         if cert_key != key.to_public_key() {
             return Err(bad(
-                key_pem,
+                key_name,
                 "this private key does not belong to the certificate".into(),
             ));
         }

@@ -1,0 +1,405 @@
+//! `collect --exchange` and `doctor --exchange` (the real binary) against the
+//! simulator: Exchange Online's records exactly as served, hidden rules marked,
+//! and the refusal paths (an app that could write, a missing role, no
+//! Exchange permission).
+
+use crate::collect_sim::{
+    collect_args, manifest_source, open, records, run_collect, sim_with, VICTIM,
+};
+use crate::common::{bin, text, Case};
+use m365_preserve_sim::fixture::Fixture;
+use m365_preserve_sim::scenario::{
+    default_fixture, DEMO_CERTIFICATE_PEM, DEMO_PRIVATE_KEY_PEM, TOOL_CLIENT_ID,
+};
+use m365_preserve_sim::server::SimHandle;
+use serde_json::Value;
+
+const EXCHANGE_SOURCES: &str = "exchange-inbox-rules,exchange-mailbox,exchange-permissions,exchange-transport-rules,exchange-audit-config";
+
+/// The simulator's demo certificate and key, as files (for --certificate).
+fn certificate(case: &Case) -> (String, String) {
+    let (cert, key) = (case.path("demo-app.pem"), case.path("demo-app.key"));
+    std::fs::write(&cert, DEMO_CERTIFICATE_PEM).unwrap();
+    std::fs::write(&key, DEMO_PRIVATE_KEY_PEM).unwrap();
+    (cert.display().to_string(), key.display().to_string())
+}
+
+/// `collect --exchange` with the certificate credential.
+async fn collect_exchange(
+    handle: &SimHandle,
+    case: &Case,
+    out: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let (cert, key) = certificate(case);
+    let mut args: Vec<String> = collect_args(handle, case, out, extra);
+    let at = args
+        .iter()
+        .position(|a| a == "--client-secret-env")
+        .unwrap();
+    args.drain(at..at + 2);
+    let base = handle.base_url();
+    args.extend(
+        [
+            "--certificate",
+            &cert,
+            "--private-key",
+            &key,
+            "--exchange-url",
+            &base,
+            "--exchange",
+        ]
+        .map(String::from),
+    );
+    run_collect(args).await
+}
+
+fn victim_id(f: &Fixture) -> String {
+    f.tenant
+        .users
+        .iter()
+        .find(|u| u["userPrincipalName"] == VICTIM)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The request log's lines.
+fn log_lines(path: &std::path::Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exchange_sources_hold_exactly_what_exchange_serves_and_hidden_rules_are_marked() {
+    let f = default_fixture();
+    let mailbox = f.tenant.exchange.mailboxes[&victim_id(&f)].clone();
+    let case = Case::new();
+    for (out, faults) in [("clean", None), ("faulty", Some(0.2))] {
+        let log = case.path(&format!("{out}-requests.jsonl"));
+        let handle = sim_with(f.clone(), |c| {
+            c.log = Some(log.clone());
+            c.faults = faults.map(|rate| m365_preserve_sim::faults::FaultConfig { seed: 7, rate });
+        })
+        .await;
+        let o = collect_exchange(&handle, &case, out, &["--sources", EXCHANGE_SOURCES]).await;
+        assert_eq!(o.status.code(), Some(0), "{out}: {}", text(&o));
+        assert_eq!(handle.violations(), 0);
+        handle.shutdown().await;
+        let dest = open(&case, out);
+        let all_rules: Vec<Value> = mailbox.inbox_rules.iter().map(|r| r.rule.clone()).collect();
+        assert_eq!(
+            records(&dest, "exchange-inbox-rules"),
+            all_rules,
+            "{out}: every rule, hidden ones too, as served"
+        );
+        assert_eq!(
+            records(&dest, "exchange-mailbox"),
+            vec![mailbox.mailbox.clone()],
+            "{out}"
+        );
+        let permissions: Vec<Value> = mailbox
+            .mailbox_permissions
+            .iter()
+            .chain(&mailbox.recipient_permissions)
+            .cloned()
+            .collect();
+        assert_eq!(records(&dest, "exchange-permissions"), permissions, "{out}");
+        assert_eq!(
+            records(&dest, "exchange-transport-rules"),
+            f.tenant.exchange.transport_rules,
+            "{out}"
+        );
+        let mut config = vec![f.tenant.exchange.admin_audit_log_config.clone()];
+        config.extend(f.tenant.exchange.audit_bypass_associations.iter().cloned());
+        assert_eq!(
+            records(&dest, "exchange-audit-config"),
+            config,
+            "{out}: every page of the bypass list"
+        );
+
+        let rules = manifest_source(&dest, "exchange-inbox-rules");
+        let identity = |hidden: bool, system: bool| -> Vec<Value> {
+            mailbox
+                .inbox_rules
+                .iter()
+                .filter(|r| r.hidden == hidden && (r.rule["Name"] == "Junk E-Mail Rule") == system)
+                .map(|r| r.rule["Identity"].clone())
+                .collect()
+        };
+        let marked = |key: &str| -> Vec<Value> {
+            rules["details"][key]
+                .as_array()
+                .unwrap_or_else(|| panic!("{key} in {rules}"))
+                .iter()
+                .map(|m| m["Identity"].clone())
+                .collect()
+        };
+        assert_eq!(
+            identity(true, false).len(),
+            1,
+            "the scenario has one hidden rule"
+        );
+        assert_eq!(
+            marked("hidden_rules"),
+            identity(true, false),
+            "{out}: {rules}"
+        );
+        assert_eq!(
+            marked("system_rules"),
+            identity(true, true),
+            "{out}: system rules labelled, not dropped"
+        );
+        let warnings = rules["details"]["warnings"].to_string();
+        assert!(warnings.contains("hidden inbox rule"), "{warnings}");
+        let m = manifest_source(&dest, "exchange-mailbox");
+        assert!(
+            m["details"]["warnings"]
+                .to_string()
+                .contains("h.sato.backup@contoso-jp-mail.com"),
+            "forwarding said aloud: {m}"
+        );
+        for s in EXCHANGE_SOURCES.split(',') {
+            assert_eq!(
+                manifest_source(&dest, s)["status"],
+                "complete",
+                "{out}: {s}"
+            );
+        }
+        let exchange_requests: Vec<Value> = log_lines(&log)
+            .into_iter()
+            .filter(|l| l["path"].as_str().unwrap_or("").starts_with("/adminapi/"))
+            .collect();
+        assert!(
+            exchange_requests.iter().any(|l| l["method"] == "POST"),
+            "{out}: InvokeCommand was used"
+        );
+        if faults.is_none() {
+            assert!(
+                exchange_requests.iter().all(|l| l["status"] != 429),
+                "the Exchange budget was kept: no 429"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_that_can_run_a_write_cmdlet_is_refused_before_anything_is_collected() {
+    let mut f = default_fixture();
+    f.tenant
+        .exchange
+        .role_cmdlets
+        .get_mut(TOOL_CLIENT_ID)
+        .unwrap()
+        .extend(["Set-Mailbox".to_string(), "New-InboxRule".to_string()]);
+    let case = Case::new();
+    let log = case.path("requests.jsonl");
+    let handle = sim_with(f, |c| c.log = Some(log.clone())).await;
+    let o = collect_exchange(&handle, &case, "out", &[]).await;
+    handle.shutdown().await;
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("--exchange refused")
+            && t.contains("Set-Mailbox")
+            && t.contains("New-InboxRule"),
+        "{t}"
+    );
+    let out = case.path("out");
+    let left: Vec<_> = std::fs::read_dir(&out)
+        .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        left.is_empty(),
+        "nothing sealed, no work folder left: {left:?}"
+    );
+    let paths: Vec<String> = log_lines(&log)
+        .iter()
+        .map(|l| {
+            format!(
+                "{} {}",
+                l["method"].as_str().unwrap(),
+                l["path"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        paths
+            .iter()
+            .all(|p| p.contains("/oauth2/v2.0/token") || p.contains("/EXOModuleFile")),
+        "only tokens and the cmdlet listing before the refusal: {paths:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_role_or_permission_leaves_the_sources_unavailable_with_the_reason() {
+    // Global Reader's gap: no Get-RecipientPermission.
+    let mut f = default_fixture();
+    f.tenant
+        .exchange
+        .role_cmdlets
+        .get_mut(TOOL_CLIENT_ID)
+        .unwrap()
+        .retain(|c| c != "Get-RecipientPermission");
+    let case = Case::new();
+    let handle = sim_with(f, |_| {}).await;
+    let o = collect_exchange(
+        &handle,
+        &case,
+        "role",
+        &["--sources", "user,exchange-permissions"],
+    )
+    .await;
+    handle.shutdown().await;
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let dest = open(&case, "role");
+    let p = manifest_source(&dest, "exchange-permissions");
+    assert_eq!(p["status"], "partial", "{p}");
+    let reason = p["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("User is not allowed to call Get-RecipientPermission")
+            && reason.contains("README"),
+        "{reason}"
+    );
+    assert_eq!(
+        records(&dest, "exchange-permissions").len(),
+        1,
+        "Get-MailboxPermission's record kept"
+    );
+
+    // No Exchange.ManageAsApp: Exchange is unavailable, Graph is collected.
+    let mut f = default_fixture();
+    for app in &mut f.tenant.apps {
+        app.roles.retain(|r| r != "Exchange.ManageAsApp");
+    }
+    let case = Case::new();
+    let handle = sim_with(f, |_| {}).await;
+    let o = collect_exchange(
+        &handle,
+        &case,
+        "perm",
+        &[
+            "--sources",
+            "user,exchange-mailbox,exchange-inbox-rules",
+            "--json",
+        ],
+    )
+    .await;
+    handle.shutdown().await;
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let s: Value = serde_json::from_slice(&o.stdout).unwrap();
+    for x in s["sources"].as_array().unwrap() {
+        match x["source"].as_str().unwrap() {
+            "user" => assert_eq!(x["status"], "complete"),
+            _ => {
+                assert_eq!(x["status"], "unavailable", "{x}");
+                assert!(
+                    x["reason"]
+                        .as_str()
+                        .unwrap()
+                        .contains("Exchange.ManageAsApp"),
+                    "{x}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exchange_needs_the_flag_and_a_certificate() {
+    let case = Case::new();
+    let handle = sim_with(default_fixture(), |_| {}).await;
+    let o = run_collect(collect_args(
+        &handle,
+        &case,
+        "out",
+        &["--sources", "exchange-mailbox"],
+    ))
+    .await;
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("add --exchange"), "{}", text(&o));
+    let o = run_collect(collect_args(&handle, &case, "out", &["--exchange"])).await;
+    handle.shutdown().await;
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--certificate"), "{}", text(&o));
+    let sealed = std::fs::read_dir(case.path("out"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(sealed, 0, "nothing written");
+}
+
+/// `doctor --exchange` on the simulator.
+async fn doctor(handle: &SimHandle, case: &Case) -> std::process::Output {
+    let (cert, key) = certificate(case);
+    let base = handle.base_url();
+    tokio::task::spawn_blocking(move || {
+        bin()
+            .args([
+                "doctor",
+                "--tenant",
+                "contoso-jp.onmicrosoft.com",
+                "--client-id",
+                TOOL_CLIENT_ID,
+                "--certificate",
+                &cert,
+                "--private-key",
+                &key,
+                "--graph-url",
+                &base,
+                "--login-url",
+                &base,
+                "--manage-url",
+                &base,
+                "--exchange-url",
+                &base,
+                "--time-scale",
+                "100",
+                "--exchange",
+            ])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_checks_the_exchange_roles_and_the_audit_log() {
+    let case = Case::new();
+    let handle = sim_with(default_fixture(), |_| {}).await;
+    let o = doctor(&handle, &case).await;
+    handle.shutdown().await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("READ-ONLY    the app may run 7 cmdlets, all Get-"),
+        "{t}"
+    );
+    assert!(t.contains("Unified audit log: ingesting"), "{t}");
+    for s in EXCHANGE_SOURCES.split(',') {
+        assert!(t.contains(&format!("  OK       {s}")), "{s}: {t}");
+    }
+
+    let mut f = default_fixture();
+    let roles = f
+        .tenant
+        .exchange
+        .role_cmdlets
+        .get_mut(TOOL_CLIENT_ID)
+        .unwrap();
+    roles.push("Remove-MailboxPermission".into());
+    let handle = sim_with(f, |_| {}).await;
+    let o = doctor(&handle, &case).await;
+    assert_eq!(handle.violations(), 0);
+    handle.shutdown().await;
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(
+        text(&o).contains("REFUSED") && text(&o).contains("Remove-MailboxPermission"),
+        "{}",
+        text(&o)
+    );
+}
