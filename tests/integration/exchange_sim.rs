@@ -77,7 +77,7 @@ fn log_lines(path: &std::path::Path) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exchange_sources_hold_exactly_what_exchange_serves_and_hidden_rules_are_marked() {
     let f = default_fixture();
-    let mailbox = f.tenant.exchange.mailboxes[&victim_id(&f)].clone();
+    let victim = victim_id(&f);
     let case = Case::new();
     for (out, faults) in [("clean", None), ("faulty", Some(0.2))] {
         let log = case.path(&format!("{out}-requests.jsonl"));
@@ -86,6 +86,13 @@ async fn exchange_sources_hold_exactly_what_exchange_serves_and_hidden_rules_are
             c.faults = faults.map(|rate| m365_preserve_sim::faults::FaultConfig { seed: 7, rate });
         })
         .await;
+        // What Exchange serves: the fixture with its times moved to the present.
+        let served = handle.shared().fixture.tenant.exchange.clone();
+        let mailbox = served.mailboxes[&victim].clone();
+        assert_eq!(
+            mailbox.inbox_rules.len(),
+            f.tenant.exchange.mailboxes[&victim].inbox_rules.len()
+        );
         let o = collect_exchange(&handle, &case, out, &["--sources", EXCHANGE_SOURCES]).await;
         assert_eq!(o.status.code(), Some(0), "{out}: {}", text(&o));
         assert_eq!(handle.violations(), 0);
@@ -111,11 +118,11 @@ async fn exchange_sources_hold_exactly_what_exchange_serves_and_hidden_rules_are
         assert_eq!(records(&dest, "exchange-permissions"), permissions, "{out}");
         assert_eq!(
             records(&dest, "exchange-transport-rules"),
-            f.tenant.exchange.transport_rules,
+            served.transport_rules,
             "{out}"
         );
-        let mut config = vec![f.tenant.exchange.admin_audit_log_config.clone()];
-        config.extend(f.tenant.exchange.audit_bypass_associations.iter().cloned());
+        let mut config = vec![served.admin_audit_log_config.clone()];
+        config.extend(served.audit_bypass_associations.iter().cloned());
         assert_eq!(
             records(&dest, "exchange-audit-config"),
             config,

@@ -158,7 +158,6 @@ fn get_mailbox(member: &Member) -> Value {
         ("PrimarySmtpAddress", json!(member.upn)),
         ("RecipientTypeDetails", json!("UserMailbox")),
         ("ExternalDirectoryObjectId", json!(member.id)),
-        ("ExchangeGuid@data.type", json!("System.Guid")),
         ("ExchangeGuid@odata.type", json!("#Guid")),
         (
             "ExchangeGuid",
@@ -174,8 +173,6 @@ fn get_mailbox(member: &Member) -> Value {
             },
         ),
         ("DeliverToMailboxAndForward", json!(forwarded)),
-        ("HiddenFromAddressListsEnabled", json!(false)),
-        ("LitigationHoldEnabled", json!(false)),
         ("AuditEnabled", json!(true)),
         ("AuditLogAgeLimit", json!("90.00:00:00")),
     ] {
@@ -191,21 +188,12 @@ fn get_mailbox(member: &Member) -> Value {
     );
     strings(&mut m, "GrantSendOnBehalfTo", &[]);
     m.insert(
-        "ProhibitSendQuota".into(),
-        json!("49 GB (52,613,349,376 bytes)"),
-    );
-    m.insert(
-        "WhenMailboxCreated@data.type".into(),
-        json!("System.DateTime"),
-    );
-    m.insert(
         "WhenMailboxCreated".into(),
         json!(format!(
             "2023-04-0{}T01:12:44.0000000+00:00",
             1 + member.index % 9
         )),
     );
-    m.insert("WhenChanged@data.type".into(), json!("System.DateTime"));
     let changed = if forwarded {
         format!(
             "{}.0000000+00:00",
@@ -215,10 +203,6 @@ fn get_mailbox(member: &Member) -> Value {
         format!("2025-06-1{}T03:40:02.0000000+00:00", member.index % 10)
     };
     m.insert("WhenChanged".into(), json!(changed));
-    m.insert(
-        "ExchangeSecurityDescriptor".into(),
-        json!("System.Security.AccessControl.RawSecurityDescriptor"),
-    );
     Value::Object(m)
 }
 
@@ -245,9 +229,6 @@ fn rule_base(member: &Member, name: &str, identity: u64, priority: usize) -> Map
         ("Enabled", json!(true)),
         ("InError", json!(false)),
         ("ErrorType", json!("None")),
-        ("IsValid", json!(true)),
-        ("SupportedByTask", json!(true)),
-        ("Legacy", json!(false)),
         ("DeleteMessage", json!(false)),
         ("MarkAsRead", json!(false)),
         ("StopProcessingRules", json!(false)),
