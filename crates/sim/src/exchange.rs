@@ -16,7 +16,8 @@
 //! Every call needs a token for `https://outlook.office365.com` of this tenant
 //! (401 otherwise) carrying `Exchange.ManageAsApp` (401 `Unauthorized`), an
 //! `X-AnchorMailbox` routing hint (400), and counts against the tenant's
-//! Exchange budget (4 in flight, 10 per 10 s; 429 with `Retry-After` beyond).
+//! Exchange budget (4 in flight, 10 per 10 s unless the simulator is told
+//! otherwise; 429 with `Retry-After` beyond).
 //! A cmdlet the app's roles do not hold is refused the way Exchange refuses it
 //! (401 "User is not allowed to call Get-Mailbox", MicrosoftDocs/office-docs-powershell
 //! issue 7970); an unknown parameter is a `ParameterBindingException` and an
@@ -53,9 +54,9 @@ const DEFAULT_RESULT_SIZE: usize = 1000;
 const MORE_RESULTS: &str = "There are more results available than are currently displayed. To view them, increase the value for the ResultSize parameter.";
 
 /// The Exchange routes for `shared`'s fixture.
-pub fn router(shared: Arc<Shared>, profile: Profile) -> Router {
+pub fn router(shared: Arc<Shared>, profile: Profile, window: usize) -> Router {
     let state = Arc::new(ExoState {
-        throttles: Throttles::new(0),
+        throttles: Throttles::new(0).with_exchange_window(window),
         shared,
         profile,
     });

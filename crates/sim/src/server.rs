@@ -67,6 +67,11 @@ pub struct SimConfig {
     pub old_filters: OldFilters,
     /// Records one Purview audit-log query may return.
     pub audit_record_limit: usize,
+    /// InvokeCommand requests the tenant's Exchange admits per 10 simulated
+    /// seconds (default 10, the collector's own budget). Lower, it stands for
+    /// other administrators' sessions using the tenant's share: the collector
+    /// then meets 429s with `Retry-After`.
+    pub exchange_window: usize,
 }
 
 impl SimConfig {
@@ -85,6 +90,7 @@ impl SimConfig {
             port: 0,
             old_filters: OldFilters::Empty,
             audit_record_limit: 1_000_000,
+            exchange_window: 10,
         }
     }
 }
@@ -196,7 +202,13 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
     let faults = config
         .faults
         .map(|f| Arc::new(Faults::new(f, shared.clone())));
-    let app = app(shared.clone(), settings, log.clone(), faults);
+    let app = app(
+        shared.clone(),
+        settings,
+        config.exchange_window,
+        log.clone(),
+        faults,
+    );
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -218,12 +230,17 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
 fn app(
     shared: Arc<Shared>,
     settings: GraphSettings,
+    exchange_window: usize,
     log: Arc<RequestLog>,
     faults: Option<Arc<Faults>>,
 ) -> Router {
     let mut app = graph::router(shared.clone(), settings)
         .merge(super::auth::router(shared.clone()))
-        .merge(super::exchange::router(shared.clone(), settings.profile))
+        .merge(super::exchange::router(
+            shared.clone(),
+            settings.profile,
+            exchange_window,
+        ))
         .merge(super::management::router(shared))
         .fallback(graph::fallback);
     if let Some(faults) = faults {

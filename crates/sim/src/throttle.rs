@@ -175,6 +175,15 @@ impl Throttles {
         }
     }
 
+    /// Exchange's InvokeCommand admits `n` requests per 10 simulated seconds.
+    pub fn with_exchange_window(self, n: usize) -> Self {
+        *lock(&self.exchange) = MailboxBudget {
+            in_flight: Arc::default(),
+            window: Window::new(n, chrono::Duration::seconds(10)),
+        };
+        self
+    }
+
     /// Admits one request of `app` at simulated time `now`, or refuses it.
     pub fn admit(
         &self,

@@ -80,6 +80,27 @@ impl fmt::Display for CmdletName {
     }
 }
 
+/// A cmdlet name outside the allowlist (a write, or a read this tool does not need).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name:?} is not one of the cmdlets this tool may run ({})", CmdletName::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "))]
+pub struct NotAllowed {
+    pub name: String,
+}
+
+/// Reading a name (as Exchange lists them, case-insensitively, as PowerShell
+/// does) gives an allowed cmdlet or [`NotAllowed`]: nothing else parses.
+impl std::str::FromStr for CmdletName {
+    type Err = NotAllowed;
+
+    fn from_str(name: &str) -> Result<Self, NotAllowed> {
+        CmdletName::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str().eq_ignore_ascii_case(name))
+            .ok_or_else(|| NotAllowed { name: name.into() })
+    }
+}
+
 /// A parameter some allowed cmdlet takes. Never `Confirm`, `WhatIf` or
 /// anything that selects a write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -242,6 +263,32 @@ mod tests {
         }
         for s in Source::ALL {
             assert_eq!(s.is_exchange(), !s.cmdlets().is_empty(), "{s}");
+        }
+    }
+
+    #[test]
+    fn only_allowed_names_parse() {
+        for name in CmdletName::ALL {
+            assert_eq!(name.as_str().parse::<CmdletName>(), Ok(*name));
+            assert_eq!(
+                name.as_str().to_uppercase().parse::<CmdletName>(),
+                Ok(*name)
+            );
+        }
+        for refused in [
+            "Set-Mailbox",
+            "New-InboxRule",
+            "Remove-MailboxPermission",
+            "Set-AdminAuditLogConfig",
+            "Get-MessageTraceV2",
+            "Get-Mailbox ",
+            "Get-Mailbox;Remove-Mailbox",
+            "Get-*",
+            "",
+        ] {
+            let e = refused.parse::<CmdletName>().unwrap_err();
+            assert_eq!(e.name, refused);
+            assert!(e.to_string().contains("Get-InboxRule"), "{e}");
         }
     }
 

@@ -15,7 +15,7 @@ mod window;
 
 pub use budget::Budget;
 pub use catalogue::{Requirement, SourceInfo};
-pub use exchange::{Argument, Cmdlet, CmdletName, Parameter};
+pub use exchange::{Argument, Cmdlet, CmdletName, NotAllowed, Parameter};
 pub use plan::{
     AuditApi, Keep, Linked, Plan, PlanInput, Query, Resolve, SpScope, AUDIT_SLICE, SLICE,
 };

@@ -20,7 +20,7 @@ use crate::CollectError;
 use age::secrecy::ExposeSecret;
 use futures_util::future::join_all;
 use m365_preserve_package::evidence::{write_summary, SourceStatus, SourceSummary};
-use m365_preserve_sources::{Cmdlet, Source};
+use m365_preserve_sources::{Cmdlet, CmdletName, Source};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 
@@ -445,6 +445,8 @@ pub async fn checkup(client: &ReadOnlyClient, tenant_id: &str) -> Checkup {
         Ok(Access::Unavailable(why)) => (Vec::new(), Vec::new(), Some(why.clone())),
         Err(refused) => (Vec::new(), refused.writes.clone(), None),
     };
+    // The listed cmdlets this tool may run (anything else does not parse).
+    let held: BTreeSet<CmdletName> = cmdlets.iter().filter_map(|c| c.parse().ok()).collect();
     let sources = Source::exchange()
         .map(|source| {
             let missing = match &unavailable {
@@ -458,7 +460,7 @@ pub async fn checkup(client: &ReadOnlyClient, tenant_id: &str) -> Checkup {
                 None => source
                     .cmdlets()
                     .iter()
-                    .filter(|c| !cmdlets.iter().any(|a| a.eq_ignore_ascii_case(c.as_str())))
+                    .filter(|c| !held.contains(c))
                     .map(|c| format!("an Exchange role holding {c}"))
                     .collect(),
             };
