@@ -31,6 +31,11 @@ async fn collect_exchange(
     out: &str,
     extra: &[&str],
 ) -> std::process::Output {
+    run_collect(exchange_args(handle, case, out, extra)).await
+}
+
+/// The arguments of [`collect_exchange`].
+fn exchange_args(handle: &SimHandle, case: &Case, out: &str, extra: &[&str]) -> Vec<String> {
     let (cert, key) = certificate(case);
     let mut args: Vec<String> = collect_args(handle, case, out, extra);
     let at = args
@@ -51,7 +56,7 @@ async fn collect_exchange(
         ]
         .map(String::from),
     );
-    run_collect(args).await
+    args
 }
 
 fn victim_id(f: &Fixture) -> String {
@@ -409,4 +414,251 @@ async fn doctor_checks_the_exchange_roles_and_the_audit_log() {
         "{}",
         text(&o)
     );
+}
+
+/// The Exchange response records kept in the package (`raw/<source>/*.meta.json`).
+fn exchange_raw_metas(dest: &std::path::Path) -> Vec<Value> {
+    crate::common::files_under(&dest.join("raw"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".meta.json"))
+        .map(|p| serde_json::from_slice::<Value>(&std::fs::read(p).unwrap()).unwrap())
+        .filter(|m| m["url"].as_str().unwrap_or("").contains("/adminapi/"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exchange_429s_are_waited_out_and_nothing_is_lost() {
+    // Other administrators' sessions leave the collector 3 cmdlets per 10 s,
+    // not the 10 it budgets for: Exchange answers 429 with Retry-After.
+    let case = Case::new();
+    let log = case.path("requests.jsonl");
+    let handle = sim_with(default_fixture(), |c| {
+        c.log = Some(log.clone());
+        c.exchange_window = 3;
+    })
+    .await;
+    let served = handle.shared().fixture.tenant.exchange.clone();
+    let o = collect_exchange(&handle, &case, "out", &["--sources", EXCHANGE_SOURCES]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(handle.violations(), 0);
+    handle.shutdown().await;
+    let dest = open(&case, "out");
+    assert_eq!(
+        records(&dest, "exchange-transport-rules"),
+        served.transport_rules
+    );
+    let mut config = vec![served.admin_audit_log_config.clone()];
+    config.extend(served.audit_bypass_associations.iter().cloned());
+    assert_eq!(
+        records(&dest, "exchange-audit-config"),
+        config,
+        "every page, once"
+    );
+    for s in EXCHANGE_SOURCES.split(',') {
+        assert_eq!(manifest_source(&dest, s)["status"], "complete", "{s}");
+    }
+    let exchange: Vec<Value> = log_lines(&log)
+        .into_iter()
+        .filter(|l| l["path"].as_str().unwrap_or("").starts_with("/adminapi/"))
+        .collect();
+    let throttled = exchange
+        .iter()
+        .filter(|l| l["status"] == 429 && l["fault"].is_null())
+        .count();
+    let answered = exchange.iter().filter(|l| l["status"] == 200).count();
+    assert!(throttled > 0, "the tighter budget was met: {exchange:?}");
+    assert!(
+        throttled < answered,
+        "Retry-After honoured and the pace slowed: {throttled} 429s for {answered} answers"
+    );
+    // Every 429 is kept with its Retry-After and the cmdlet it refused, and
+    // that same request was answered at a later attempt.
+    let metas = exchange_raw_metas(&dest);
+    let refused: Vec<&Value> = metas.iter().filter(|m| m["status"] == 429).collect();
+    assert_eq!(refused.len(), throttled, "every 429 kept");
+    for m in &refused {
+        assert!(m["retry_after"].is_string(), "{m}");
+        let cmdlet = m["cmdlet"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no cmdlet in {m}"));
+        assert!(
+            metas.iter().any(|n| n["status"] == 200
+                && n["cmdlet"] == cmdlet
+                && n["url"] == m["url"]
+                && n["attempt"].as_u64() > m["attempt"].as_u64()),
+            "{cmdlet} was retried and answered"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_token_is_renewed_and_the_cmdlet_run_again() {
+    use m365_preserve_collect::auth::{Cloud, Credential, Endpoints, TokenProvider};
+    use m365_preserve_collect::exchange::rest;
+    use m365_preserve_collect::graph::{Pacer, ReadOnlyClient};
+    use m365_preserve_collect::retry::RetryPolicy;
+    use m365_preserve_sim::scenario::DEMO_SECRET;
+    use m365_preserve_sources::{Cmdlet, Source};
+    use std::sync::Arc;
+
+    let f = default_fixture();
+    let case = Case::new();
+    let log = case.path("requests.jsonl");
+    let handle = sim_with(f.clone(), |c| c.log = Some(log.clone())).await;
+    let base = handle.base_url();
+    let http = reqwest::Client::new();
+    let endpoints = Endpoints::for_cloud(Cloud::Global)
+        .with_overrides(Some(&base), Some(&base), Some(&base))
+        .unwrap()
+        .with_exchange_override(Some(&base))
+        .unwrap();
+    let retry = RetryPolicy {
+        time_scale: 100.0,
+        ..RetryPolicy::default()
+    };
+    let tokens = Arc::new(TokenProvider::new(
+        http.clone(),
+        endpoints,
+        &f.tenant.tenant_id,
+        Credential::Secret {
+            client_id: TOOL_CLIENT_ID.into(),
+            secret: DEMO_SECRET.to_string().into(),
+        },
+        retry.clone(),
+        Box::new(|_| {}),
+    ));
+    let client = ReadOnlyClient::new(
+        http,
+        tokens,
+        Arc::new(Pacer::documented(100.0)),
+        retry,
+        None,
+    );
+    let cmdlet = Cmdlet::GetAdminAuditLogConfig;
+    let req = rest::invoke(
+        &client.tokens().endpoints().exchange,
+        &f.tenant.tenant_id,
+        &cmdlet,
+        Source::ExchangeAuditConfig,
+    );
+    let first = client.invoke_command(&req, &cmdlet).await.unwrap();
+    assert_eq!(first.attempts, 1);
+    let before = log_lines(&log).len();
+    // An hour passes for the token (not for the client, which still holds it).
+    handle
+        .shared()
+        .tokens
+        .expire_all(handle.shared().clock.now().timestamp());
+    let second = client.invoke_command(&req, &cmdlet).await.unwrap();
+    assert_eq!(
+        second.attempts, 2,
+        "one refusal, then the same cmdlet with a new token"
+    );
+    assert_eq!(second.json, first.json, "the same answer");
+    let after: Vec<String> = log_lines(&log)[before..]
+        .iter()
+        .map(|l| {
+            format!(
+                "{} {} {}",
+                l["method"].as_str().unwrap(),
+                l["path"].as_str().unwrap(),
+                l["status"]
+            )
+        })
+        .collect();
+    let invoke = format!("/adminapi/beta/{}/InvokeCommand", f.tenant.tenant_id);
+    assert_eq!(after.len(), 3, "{after:?}");
+    assert_eq!(after[0], format!("POST {invoke} 401"));
+    assert!(
+        after[1].starts_with("POST /")
+            && after[1].contains("/oauth2/v2.0/token")
+            && after[1].ends_with(" 200"),
+        "{after:?}"
+    );
+    assert_eq!(after[2], format!("POST {invoke} 200"));
+    handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_private_key_or_token_reaches_any_output() {
+    let case = Case::new();
+    let log = case.path("requests.jsonl");
+    let handle = sim_with(default_fixture(), |c| {
+        c.log = Some(log.clone());
+        c.faults = Some(m365_preserve_sim::faults::FaultConfig {
+            seed: 11,
+            rate: 0.2,
+        });
+    })
+    .await;
+    let mut args = exchange_args(
+        &handle,
+        &case,
+        "out",
+        &[
+            "--sources",
+            &format!("user,{EXCHANGE_SOURCES}"),
+            "-vv",
+            "--keep-workdir",
+        ],
+    );
+    args.retain(|a| a != "--quiet");
+    let o = run_collect(args).await;
+    let tokens = handle.shared().tokens.issued();
+    handle.shutdown().await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(tokens.len() >= 2, "a Graph and an Exchange token at least");
+    let dest = open(&case, "out");
+    // The key's PEM lines, every token the simulator issued, and any JWT at
+    // all (a client assertion is one: header and claims start `eyJ`).
+    let mut secrets: Vec<String> = DEMO_PRIVATE_KEY_PEM
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(String::from)
+        .collect();
+    secrets.push("PRIVATE KEY".into());
+    secrets.extend(tokens.iter().cloned());
+    secrets.extend(
+        tokens
+            .iter()
+            .filter_map(|t| t.rsplit('.').next().map(String::from)),
+    );
+    let mut outputs: Vec<(String, Vec<u8>)> = vec![
+        ("stdout".into(), o.stdout.clone()),
+        ("stderr".into(), o.stderr.clone()),
+    ];
+    for f in crate::common::files_under(&case.path("out"))
+        .into_iter()
+        .chain(crate::common::files_under(&dest))
+    {
+        outputs.push((f.display().to_string(), std::fs::read(&f).unwrap()));
+    }
+    assert!(
+        outputs.len() > 20,
+        "the package and the work folder were read: {}",
+        outputs.len()
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("InvokeCommand") || stderr.contains("Exchange"),
+        "-vv logs the Exchange requests: {stderr}"
+    );
+    for (name, bytes) in &outputs {
+        for s in &secrets {
+            assert!(
+                !bytes.windows(s.len()).any(|w| w == s.as_bytes()),
+                "a secret ({}...) in {name}",
+                &s[..8.min(s.len())]
+            );
+        }
+        let text = String::from_utf8_lossy(bytes);
+        let jwt = text.match_indices("eyJ").any(|(i, _)| {
+            let rest = &text[i..];
+            let first = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                .unwrap_or(rest.len());
+            rest[first..].starts_with(".eyJ")
+        });
+        assert!(!jwt, "a JWT in {name}");
+    }
 }

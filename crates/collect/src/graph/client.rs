@@ -411,6 +411,10 @@ impl ReadOnlyClient {
         let mut meta = RawMeta {
             method: verb.name(),
             url: req.url.to_string(),
+            cmdlet: match verb {
+                Verb::InvokeCommand(c) => Some(c.to_string()),
+                Verb::Get | Verb::CreateAuditQuery(_) => None,
+            },
             attempt,
             status,
             received_at: m365_preserve_package::timefmt::now_rfc3339(),
