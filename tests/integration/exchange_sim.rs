@@ -662,3 +662,79 @@ async fn no_private_key_or_token_reaches_any_output() {
         assert!(!jwt, "a JWT in {name}");
     }
 }
+
+/// The demo key's certificate, made again with validity `from`..`to`.
+fn demo_certificate(from: std::time::SystemTime, to: std::time::SystemTime) -> String {
+    use rsa::pkcs8::DecodePrivateKey;
+    use std::str::FromStr;
+    use x509_cert::builder::{Builder, CertificateBuilder, Profile};
+    use x509_cert::der::{pem::LineEnding, EncodePem};
+    use x509_cert::time::{Time, Validity};
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(DEMO_PRIVATE_KEY_PEM)
+        .or_else(|_| {
+            use rsa::pkcs1::DecodeRsaPrivateKey;
+            rsa::RsaPrivateKey::from_pkcs1_pem(DEMO_PRIVATE_KEY_PEM)
+        })
+        .unwrap();
+    let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(key.clone());
+    let spki = x509_cert::spki::SubjectPublicKeyInfoOwned::from_key(key.to_public_key()).unwrap();
+    let validity = Validity {
+        not_before: Time::try_from(from).unwrap(),
+        not_after: Time::try_from(to).unwrap(),
+    };
+    CertificateBuilder::new(
+        Profile::Root,
+        x509_cert::serial_number::SerialNumber::from(2u32),
+        validity,
+        x509_cert::name::Name::from_str("CN=m365-preserve expired demo").unwrap(),
+        spki,
+        &signer,
+    )
+    .unwrap()
+    .build::<rsa::pkcs1v15::Signature>()
+    .unwrap()
+    .to_pem(LineEnding::LF)
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_certificate_is_refused_before_any_request() {
+    let day = std::time::Duration::from_secs(86_400);
+    let now = std::time::SystemTime::now();
+    let expired = demo_certificate(now - 400 * day, now - 3 * day);
+    // Registered on the app, so only the collector's own check stands in the way.
+    let mut f = default_fixture();
+    let app = f
+        .tenant
+        .apps
+        .iter_mut()
+        .find(|a| a.client_id == TOOL_CLIENT_ID)
+        .unwrap();
+    app.certificates
+        .push(m365_preserve_sim::fixture::AppCertificate {
+            certificate_pem: expired.clone(),
+        });
+    let case = Case::new();
+    let log = case.path("requests.jsonl");
+    let handle = sim_with(f, |c| c.log = Some(log.clone())).await;
+    let mut args = exchange_args(&handle, &case, "out", &["--sources", EXCHANGE_SOURCES]);
+    let cert = case.path("expired.pem");
+    std::fs::write(&cert, &expired).unwrap();
+    let at = args.iter().position(|a| a == "--certificate").unwrap();
+    args[at + 1] = cert.display().to_string();
+    let o = run_collect(args).await;
+    handle.shutdown().await;
+    let t = text(&o);
+    assert_ne!(o.status.code(), Some(0), "{t}");
+    let date = chrono::DateTime::<chrono::Utc>::from(now - 3 * day)
+        .format("%Y-%m-%d")
+        .to_string();
+    assert!(
+        t.contains("expired.pem: the certificate expired on")
+            && t.contains(&date)
+            && t.contains("upload it to the app registration"),
+        "{t}"
+    );
+    assert!(log_lines(&log).is_empty(), "nothing was sent");
+    assert!(!t.contains("PRIVATE KEY"), "{t}");
+}
