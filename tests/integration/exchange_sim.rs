@@ -414,6 +414,35 @@ async fn doctor_checks_the_exchange_roles_and_the_audit_log() {
         "{}",
         text(&o)
     );
+
+    // An attacker (or an old change) turned the unified audit log off.
+    let mut f = default_fixture();
+    f.tenant.exchange.admin_audit_log_config["UnifiedAuditLogIngestionEnabled"] = false.into();
+    let handle = sim_with(f.clone(), |_| {}).await;
+    let o = doctor(&handle, &case).await;
+    assert!(
+        text(&o)
+            .contains("Unified audit log: NOT ingesting (UnifiedAuditLogIngestionEnabled: False)"),
+        "{}",
+        text(&o)
+    );
+    let o = collect_exchange(
+        &handle,
+        &case,
+        "off",
+        &["--sources", "exchange-audit-config"],
+    )
+    .await;
+    handle.shutdown().await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let dest = open(&case, "off");
+    let m = manifest_source(&dest, "exchange-audit-config");
+    assert!(
+        m["details"]["warnings"]
+            .to_string()
+            .contains("the unified audit log is NOT ingesting"),
+        "said in the manifest: {m}"
+    );
 }
 
 /// The Exchange response records kept in the package (`raw/<source>/*.meta.json`).
