@@ -252,7 +252,7 @@ mod tests {
         text: &'static str,
     }
 
-    const VECTORS: [Vector; 6] = [
+    const VECTORS: [Vector; 8] = [
         Vector {
             name: "inbox-rules-hidden",
             text: include_str!("vectors/inbox-rules-hidden.json"),
@@ -276,6 +276,14 @@ mod tests {
         Vector {
             name: "error-inside-200",
             text: include_str!("vectors/error-inside-200.json"),
+        },
+        Vector {
+            name: "throttled",
+            text: include_str!("vectors/throttled.json"),
+        },
+        Vector {
+            name: "expired-token",
+            text: include_str!("vectors/expired-token.json"),
         },
     ];
 
@@ -333,9 +341,23 @@ mod tests {
             assert_eq!(Value::Object(headers), sent["headers"], "{}", v.name);
             assert_eq!(body(&cmdlet), sent["body"], "{}", v.name);
             let got = &x["response"];
-            let raw = got["body"].to_string();
+            // A string body is sent as it is (an empty one is no body at all).
+            let raw = match &got["body"] {
+                Value::String(text) => text.clone(),
+                body => body.to_string(),
+            };
             let status = got["status"].as_u64().unwrap() as u16;
             let verdict = classify(status, raw.as_bytes());
+            if let Some(wait) = got["headers"]["Retry-After"].as_str() {
+                assert_eq!(
+                    crate::retry::parse_retry_after(wait, chrono::Utc::now()),
+                    x["expect"]["retry_after_ms"]
+                        .as_u64()
+                        .map(std::time::Duration::from_millis),
+                    "{}: decimal seconds, as the module reads them",
+                    v.name
+                );
+            }
             let expect = &x["expect"];
             match expect["verdict"].as_str() {
                 Some(want) => assert!(

@@ -7,7 +7,9 @@ use super::ids::{at, cloud_sid, exchange_id, guid, role_assignment_id, rule_id, 
 use super::messages;
 use super::signins::{attacker_device_id, story_request_id};
 use super::story::*;
-use crate::fixture::{App as TokenApp, AppCertificate, Authentication, Licence, Mailbox, Tenant};
+use crate::fixture::{
+    App as TokenApp, AppCertificate, Authentication, Exchange, Licence, Mailbox, Tenant,
+};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Value};
@@ -170,10 +172,6 @@ pub fn tenant(signins: &[Value]) -> Tenant {
         .get_mut(&victim().id)
         .expect("victim")
         .push(attacker_device_object());
-    let mailboxes: BTreeMap<String, Mailbox> = roster()
-        .iter()
-        .map(|m| (m.id.clone(), mailbox(m)))
-        .collect();
     Tenant {
         tenant_id: TENANT_ID.into(),
         display_name: TENANT_NAME.into(),
@@ -205,8 +203,9 @@ pub fn tenant(signins: &[Value]) -> Tenant {
         owned_objects,
         registered_devices: devices_by_user.clone(),
         owned_devices: devices_by_user,
-        exchange: super::exchange::exchange(&mailboxes),
-        mailboxes,
+        // Exchange's own view is derived from these mailboxes (scenario::exchange).
+        exchange: Exchange::default(),
+        mailboxes: roster().iter().map(|m| (m.id.clone(), mailbox(m))).collect(),
         authentication: roster().iter().map(|m| (m.id.clone(), authentication(m))).collect(),
         registration_details: roster().iter().map(registration).collect(),
         risky_users: vec![risky_user()],

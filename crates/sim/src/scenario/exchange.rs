@@ -161,7 +161,7 @@ fn get_mailbox(member: &Member) -> Value {
         ("ExchangeGuid@odata.type", json!("#Guid")),
         (
             "ExchangeGuid",
-            json!(guid("exchange-mailbox", alias).to_string()),
+            json!(guid("exchange-guid", alias).to_string()),
         ),
         ("ForwardingAddress", Value::Null),
         (

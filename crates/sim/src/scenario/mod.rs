@@ -61,9 +61,11 @@ pub use exchange::READ_ONLY_CMDLETS;
 /// messages come from [`message_mime`]).
 pub fn default_fixture() -> Fixture {
     let signins = signins::generate();
+    let mut tenant = directory::tenant(&signins);
+    tenant.exchange = exchange::exchange(&tenant.mailboxes);
     Fixture {
         dir: PathBuf::new(),
-        tenant: directory::tenant(&signins),
+        tenant,
         directory_audits: audits::generate(&signins),
         audit_records: purview::generate(&signins),
         signins,
