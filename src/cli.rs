@@ -393,6 +393,9 @@ pub struct ConnectArgs {
     /// Override the Office 365 Management Activity API host.
     #[arg(long, value_name = "URL", env = "M365_PRESERVE_MANAGE_URL")]
     pub manage_url: Option<String>,
+    /// Override the Exchange Online host (with --exchange).
+    #[arg(long, value_name = "URL", env = "M365_PRESERVE_EXCHANGE_URL")]
+    pub exchange_url: Option<String>,
     /// Simulator only: its clock runs this many times faster (pacing and waits shrink).
     #[arg(long, hide = true, default_value_t = 1.0)]
     pub time_scale: f64,
@@ -404,11 +407,16 @@ pub struct ConnectArgs {
   M365_SECRET=... m365-preserve doctor --tenant contoso.onmicrosoft.com --client-id 11111111-2222-3333-4444-555555555555 --client-secret-env M365_SECRET
   m365-preserve doctor --tenant contoso.onmicrosoft.com --client-id ... --certificate app.pem --private-key app.key
   m365-preserve doctor --tenant contoso.onmicrosoft.com --client-id ... --device-code
+  m365-preserve doctor --tenant contoso.onmicrosoft.com --client-id ... --certificate app.pem --private-key app.key --exchange
 
 No evidence is collected and nothing in the tenant is changed.")]
 pub struct DoctorArgs {
     #[command(flatten)]
     pub connect: ConnectArgs,
+    /// Also check Exchange Online: the app's Exchange roles (read-only?), the
+    /// cmdlets each Exchange source needs, and whether the unified audit log ingests.
+    #[arg(long, requires = "certificate")]
+    pub exchange: bool,
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
@@ -503,6 +511,7 @@ fn rfc3339(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
       --client-secret-env M365_SECRET --user hanako.sato@contoso.com --case IR-2026-042 \\
       --examiner 'Sato Hanako' --out ./package --recipient age1...
   m365-preserve collect ... --since 2026-11-01T00:00:00Z --sources entra-audit,user,mailbox-rules
+  m365-preserve collect ... --certificate app.pem --private-key app.key --exchange
 
 Windows default to what the tenant still retains (7 days on Entra ID Free, 30 on P1/P2).
 Exit codes: 0 every source complete; 3 sealed, but some source is partial, unavailable or
@@ -554,6 +563,12 @@ pub struct CollectArgs {
     /// advance) or only the apps linked to the targets (owned, consented, assigned).
     #[arg(long, value_enum, default_value_t = m365_preserve_sources::SpScope::Tenant)]
     pub sp_scope: m365_preserve_sources::SpScope,
+    /// Also collect from Exchange Online what Graph cannot see: hidden inbox rules, mailbox
+    /// forwarding, permissions, transport rules, audit configuration. Needs a certificate
+    /// credential and the app's read-only Exchange roles (README); refuses to run if the
+    /// app can run any Exchange cmdlet that is not a Get-.
+    #[arg(long, requires = "certificate")]
+    pub exchange: bool,
     /// Graph version of the Purview audit-log query API (beta is often the more reliable).
     #[arg(long, value_enum, default_value_t = m365_preserve_sources::AuditApi::V1)]
     pub audit_api: m365_preserve_sources::AuditApi,

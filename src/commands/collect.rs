@@ -63,6 +63,7 @@ pub fn collection(args: &CollectArgs) -> Collection {
         resume: args.resume.clone(),
         keep_workdir: args.keep_workdir,
         interview: args.reporting.interview.clone(),
+        exchange: args.exchange,
     }
 }
 

@@ -10,6 +10,7 @@ mod collect_sim;
 mod common;
 mod custody_concurrency;
 mod doctor_sim;
+mod exchange_sim;
 mod gaps_sim;
 mod import_bad_input;
 mod import_cli;

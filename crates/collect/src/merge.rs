@@ -12,15 +12,15 @@ use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 
 /// De-duplicates records by a 16-byte digest of their id: flat memory for
-/// millions of records.
+/// millions of records. Without an id field nothing is a duplicate.
 pub(crate) struct Seen {
-    field: &'static str,
+    field: Option<&'static str>,
     ids: HashSet<[u8; 16]>,
     pub duplicates: u64,
 }
 
 impl Seen {
-    pub fn new(field: &'static str) -> Self {
+    pub fn new(field: Option<&'static str>) -> Self {
         Self {
             field,
             ids: HashSet::new(),
@@ -30,7 +30,11 @@ impl Seen {
 
     /// Whether `record` is new (records without an id always are).
     pub fn fresh(&mut self, record: &Value) -> bool {
-        let Some(id) = record.get(self.field).and_then(Value::as_str) else {
+        let Some(id) = self
+            .field
+            .and_then(|f| record.get(f))
+            .and_then(Value::as_str)
+        else {
             return true;
         };
         let fresh = self.ids.insert(key16(&[id.as_bytes()]));
@@ -74,13 +78,13 @@ fn status(problems: &[&QueryProblem], done: usize) -> (SourceStatus, Option<Stri
 
 impl Collector<'_> {
     /// Builds the evidence of `source` from the spools of its queries (in
-    /// order), de-duplicated on `id_field`, with status and details.
+    /// order), de-duplicated on `id_field` (if any), with status and details.
     pub(crate) fn merge(
         &self,
         source: Source,
         keys: &[String],
         outcomes: &[QueryOutcome],
-        id_field: &'static str,
+        id_field: Option<&'static str>,
         time_field: Option<&str>,
         mut details: Map<String, Value>,
     ) -> Result<SourceSummary, CollectError> {

@@ -266,7 +266,7 @@ impl Collector<'_> {
             SOURCE,
             &keys,
             &outcomes,
-            "id",
+            Some("id"),
             Some("createdDateTime"),
             details,
         )?;
@@ -328,7 +328,7 @@ impl Collector<'_> {
             SOURCE,
             &keys,
             &outcomes,
-            "Id",
+            Some("Id"),
             Some("CreationTime"),
             details,
         )?;
@@ -424,7 +424,7 @@ impl Collector<'_> {
         })
     }
 
-    fn tenant_id(&self) -> String {
+    pub(crate) fn tenant_id(&self) -> String {
         self.client
             .tokens()
             .identity()

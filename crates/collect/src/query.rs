@@ -61,7 +61,7 @@ impl Collector<'_> {
         let keys: Vec<String> = plan.iter().map(key).collect();
         let mut details = Map::new();
         details.insert("window".into(), crate::window_json(&window));
-        let summary = self.merge(source, &keys, &outcomes, "id", time_field, details)?;
+        let summary = self.merge(source, &keys, &outcomes, Some("id"), time_field, details)?;
         self.observer.finished(&summary);
         Ok(summary)
     }

@@ -28,16 +28,24 @@ pub enum Budget {
     /// Office 365 Management Activity API: 2,000 / min per tenant
     /// (<https://learn.microsoft.com/office/office-365-management-api/office-365-management-activity-api-reference#api-throttling>).
     Management,
+    /// Exchange Online's InvokeCommand (`--exchange`). Microsoft documents no
+    /// quota for it; the tenant's Exchange capacity is shared with every
+    /// administrator's PowerShell session, so the collector stays well inside
+    /// what the module itself does: at most 4 cmdlets in flight (the reference's
+    /// "start with 4-8") and 10 per 10 s (the module sends up to 10 per batch),
+    /// honouring `Retry-After` on a 429 (shared/reference/exchange-rest.md §3).
+    Exchange,
 }
 
 impl Budget {
-    pub const ALL: [Budget; 6] = [
+    pub const ALL: [Budget; 7] = [
         Budget::Reports,
         Budget::Directory,
         Budget::Outlook,
         Budget::IdentityProtection,
         Budget::AuditQuery,
         Budget::Management,
+        Budget::Exchange,
     ];
 
     /// At most this many requests in any window of this length.
@@ -52,13 +60,14 @@ impl Budget {
             // 429 beyond); polls and record pages have no documented budget.
             Budget::AuditQuery => (10, Duration::from_secs(1)),
             Budget::Management => (2000, Duration::from_secs(60)),
+            Budget::Exchange => (10, Duration::from_secs(10)),
         }
     }
 
     /// Requests in flight at once, where the service counts them.
     pub fn concurrency(self) -> Option<usize> {
         match self {
-            Budget::Outlook => Some(4),
+            Budget::Outlook | Budget::Exchange => Some(4),
             _ => None,
         }
     }

@@ -8,12 +8,14 @@
 
 mod budget;
 mod catalogue;
+mod exchange;
 mod plan;
 mod source;
 mod window;
 
 pub use budget::Budget;
 pub use catalogue::{Requirement, SourceInfo};
+pub use exchange::{Argument, Cmdlet, CmdletName, NotAllowed, Parameter};
 pub use plan::{
     AuditApi, Keep, Linked, Plan, PlanInput, Query, Resolve, SpScope, AUDIT_SLICE, SLICE,
 };

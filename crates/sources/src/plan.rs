@@ -1,6 +1,6 @@
 //! Which requests make up each source, for the given targets and windows.
 
-use crate::{Budget, Source, Target, Window};
+use crate::{Budget, Cmdlet, Source, Target, Window};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -172,6 +172,8 @@ pub enum Plan {
     },
     /// Messages fetched by id as MIME, from whichever target's mailbox holds them.
     Messages { ids: Vec<String> },
+    /// Exchange Online cmdlets whose output, in this order, makes up the source.
+    Cmdlets(Vec<Cmdlet>),
 }
 
 fn signins(event_type: &str, targets: &[Target], whole: &Window, scope: Scope) -> Vec<Query> {
@@ -246,6 +248,11 @@ impl Source {
                     ids: input.message_ids.to_vec(),
                 }
             }
+            Source::ExchangeInboxRules
+            | Source::ExchangeMailbox
+            | Source::ExchangePermissions
+            | Source::ExchangeTransportRules
+            | Source::ExchangeAuditConfig => return Plan::Cmdlets(exchange(self, targets)),
             Source::SigninsInteractive => signins("interactiveUser", targets, w, Scope::Users),
             Source::SigninsNonInteractive => {
                 signins("nonInteractiveUser", targets, w, Scope::Users)
@@ -292,6 +299,42 @@ impl Source {
             Source::RiskDetections => per_user(targets, risk_detections),
         };
         Plan::Queries(queries)
+    }
+}
+
+/// The cmdlets of an Exchange source. Inbox rules are asked for twice per
+/// mailbox, with `-IncludeHidden` first (its result is the evidence) and then
+/// without (a rule only the first lists is hidden).
+fn exchange(source: Source, targets: &[Target]) -> Vec<Cmdlet> {
+    let upns = targets.iter().map(|t| t.upn.clone());
+    match source {
+        Source::ExchangeInboxRules => upns
+            .flat_map(|mailbox| {
+                [true, false].map(|include_hidden| Cmdlet::GetInboxRule {
+                    mailbox: mailbox.clone(),
+                    include_hidden,
+                })
+            })
+            .collect(),
+        Source::ExchangeMailbox => upns
+            .map(|identity| Cmdlet::GetMailbox { identity })
+            .collect(),
+        Source::ExchangePermissions => upns
+            .flat_map(|identity| {
+                [
+                    Cmdlet::GetMailboxPermission {
+                        identity: identity.clone(),
+                    },
+                    Cmdlet::GetRecipientPermission { identity },
+                ]
+            })
+            .collect(),
+        Source::ExchangeTransportRules => vec![Cmdlet::GetTransportRule],
+        Source::ExchangeAuditConfig => vec![
+            Cmdlet::GetAdminAuditLogConfig,
+            Cmdlet::GetMailboxAuditBypassAssociation,
+        ],
+        _ => Vec::new(),
     }
 }
 

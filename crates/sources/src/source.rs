@@ -75,15 +75,44 @@ sources! {
     RiskDetections = "risk-detections",
     /// Messages kept as `.eml` (`--message-id`): asked for by id, not collected by default.
     Messages = "messages",
+    /// Exchange Online inbox rules, hidden ones included and marked (`--exchange`).
+    ExchangeInboxRules = "exchange-inbox-rules",
+    /// Exchange Online mailbox properties: forwarding and audit settings (`--exchange`).
+    ExchangeMailbox = "exchange-mailbox",
+    /// Mailbox permissions and Send As grants (`--exchange`).
+    ExchangePermissions = "exchange-permissions",
+    /// The organisation's transport (mail flow) rules (`--exchange`).
+    ExchangeTransportRules = "exchange-transport-rules",
+    /// Whether the unified audit log ingests, and who bypasses mailbox auditing (`--exchange`).
+    ExchangeAuditConfig = "exchange-audit-config",
 }
 
 impl Source {
-    /// The sources a collection gathers when `--sources` is not given.
+    /// The sources a collection gathers when `--sources` is not given (the
+    /// Exchange Online sources only with `--exchange`).
     pub fn collected() -> impl Iterator<Item = Source> {
         Source::ALL
             .iter()
             .copied()
-            .filter(|s| *s != Source::Messages)
+            .filter(|s| *s != Source::Messages && !s.is_exchange())
+    }
+
+    /// The sources read from Exchange Online itself rather than Graph
+    /// (`--exchange`: another token audience, another credential setup).
+    pub fn exchange() -> impl Iterator<Item = Source> {
+        Source::ALL.iter().copied().filter(|s| s.is_exchange())
+    }
+
+    /// Whether this source is read from Exchange Online (`--exchange`).
+    pub const fn is_exchange(self) -> bool {
+        matches!(
+            self,
+            Source::ExchangeInboxRules
+                | Source::ExchangeMailbox
+                | Source::ExchangePermissions
+                | Source::ExchangeTransportRules
+                | Source::ExchangeAuditConfig
+        )
     }
 
     /// The source named `name` (as in file names and the manifest).
@@ -100,7 +129,7 @@ impl fmt::Display for Source {
 
 /// A name that is not a source, with the list of those that are.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown source {name:?}; the sources are: {}", Source::collected().map(Source::as_str).collect::<Vec<_>>().join(", "))]
+#[error("unknown source {name:?}; the sources are: {} (with --exchange: {})", Source::collected().map(Source::as_str).collect::<Vec<_>>().join(", "), Source::exchange().map(Source::as_str).collect::<Vec<_>>().join(", "))]
 pub struct UnknownSource {
     pub name: String,
 }
@@ -145,6 +174,8 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), Source::ALL.len());
         assert_eq!(Source::collected().count(), 22);
+        assert_eq!(Source::exchange().count(), 5);
+        assert!(Source::collected().all(|s| !s.is_exchange()));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::io::{self, BufReader, Read};
 /// Largest `manifest.json`, `SHA256SUMS` or `custody.jsonl` read into memory.
 const MAX_DOCUMENT: u64 = 512 << 20;
 
-type Archive = zip::ZipArchive<age::stream::StreamReader<BufReader<File>>>;
+type Archive = zip::ZipArchive<crate::crypto::Plaintext<BufReader<File>>>;
 
 /// One entry, from the central directory.
 struct Entry {
@@ -294,7 +294,7 @@ fn check_manifest(
     match manifest {
         _ if manifest_sha != seal.manifest.sha256 => Err(format!(
             "manifest.json SHA-256 is {manifest_sha}, the seal says {}",
-            seal.manifest.sha256
+            super::shown(&seal.manifest.sha256)
         )),
         None => Err("manifest.json is not a m365-preserve manifest".into()),
         Some(m) => Ok(format!(
@@ -367,7 +367,8 @@ fn check_merkle(manifest: &Manifest, seal: &Seal) -> Result<String, String> {
     } else {
         Err(format!(
             "recomputed {root}; manifest says {}, seal says {}",
-            manifest.merkle_root, seal.manifest.merkle_root
+            super::shown(&manifest.merkle_root),
+            super::shown(&seal.manifest.merkle_root)
         ))
     }
 }

@@ -77,6 +77,16 @@ pub struct Check {
     pub detail: String,
 }
 
+/// A value read from the package, as a report shows it: at most 200
+/// characters, so a hostile seal cannot fill the terminal or the report.
+fn shown(value: &str) -> std::borrow::Cow<'_, str> {
+    const MAX: usize = 200;
+    match value.char_indices().nth(MAX) {
+        None => value.into(),
+        Some((end, _)) => format!("{}… ({} bytes)", &value[..end], value.len()).into(),
+    }
+}
+
 /// The result of verifying a package.
 #[derive(Debug, Clone, Serialize)]
 pub struct VerifyReport {

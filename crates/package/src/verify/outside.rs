@@ -24,7 +24,10 @@ pub(super) fn read_seal(checks: &mut Checks, paths: &PackagePaths) -> Option<(Se
     };
     let result = match serde_json::from_slice::<Seal>(&bytes) {
         Ok(seal) if seal.format == SEAL_FORMAT => Ok(seal),
-        Ok(seal) => Err(format!("unknown seal format {:?}", seal.format)),
+        Ok(seal) => Err(format!(
+            "unknown seal format {:?}",
+            super::shown(&seal.format)
+        )),
         Err(e) => Err(format!("{} is not a valid seal: {e}", paths.seal.display())),
     };
     match result {
@@ -33,7 +36,9 @@ pub(super) fn read_seal(checks: &mut Checks, paths: &PackagePaths) -> Option<(Se
                 CheckName::Seal,
                 Ok(format!(
                     "case {} sealed {} by {}",
-                    seal.case_id, seal.times.sealed, seal.examiner
+                    super::shown(&seal.case_id),
+                    super::shown(&seal.times.sealed),
+                    super::shown(&seal.examiner)
                 )),
             );
             Some((seal, bytes))
@@ -92,7 +97,7 @@ pub(super) fn ciphertext(paths: &PackagePaths, seal: &Seal) -> Result<String, St
     if sha != seal.ciphertext.sha256 {
         return Err(format!(
             "SHA-256 is {sha}, the seal says {}",
-            seal.ciphertext.sha256
+            super::shown(&seal.ciphertext.sha256)
         ));
     }
     Ok(format!("{size} bytes, SHA-256 {sha}"))
