@@ -129,11 +129,11 @@ const VARIANTS: &[(&str, &str, u64)] = &[
     ("management-api-blob.json", "management-api/content-blob", 3),
     ("eventhub-message.json", "azure-monitor/event-hub", 6),
     ("PT1H.json", "azure-monitor/storage-pt1h", 2),
-    ("loganalytics-signins.json", "log-analytics/signins", 2),
-    ("loganalytics-auditlogs.json", "log-analytics/AuditLogs", 1),
+    ("loganalytics-signins.json", "log-analytics-json/SigninLogs", 2),
+    ("loganalytics-auditlogs.json", "log-analytics-json/AuditLogs", 1),
     (
         "loganalytics-officeactivity.json",
-        "log-analytics/OfficeActivity",
+        "log-analytics-json/OfficeActivity",
         1,
     ),
     (
@@ -208,7 +208,7 @@ fn every_variant_is_detected_with_its_rows_and_lands_in_the_collectors_sources()
         .iter()
         .find(|x| x["operation"] == "New-InboxRule")
         .unwrap();
-    assert_eq!(rule["auditLogRecordType"], "exchangeAdmin");
+    assert_eq!(rule["auditLogRecordType"], "ExchangeAdmin");
     assert_eq!(
         rule["createdDateTime"], "2026-11-18T01:14:03Z",
         "AuditData.CreationTime is canonical"
@@ -567,7 +567,9 @@ fn user_sign_in_csv_without_the_portal_name_is_refused_with_what_to_do() {
     assert_eq!(o.status.code(), Some(1));
     let t = text(&o);
     assert!(
-        t.contains("signins.csv") && t.contains("InteractiveSignIns_"),
+        t.contains("signins.csv")
+            && t.contains("InteractiveSignIns_")
+            && t.contains("--as entra-portal-csv/interactive"),
         "{t}"
     );
     assert!(
@@ -577,4 +579,60 @@ fn user_sign_in_csv_without_the_portal_name_is_refused_with_what_to_do() {
                 .next()
                 .is_none()
     );
+}
+
+#[test]
+fn same_id_with_other_content_is_kept_and_listed_as_a_conflict() {
+    let case = Case::new();
+    let files = [
+        fixture("management-api-blob-anonymized.json"),
+        fixture("purview-classic-repeated-ids.csv"),
+    ];
+    let r = report(&import(&case, "conflicts", &files, &[]));
+    let blob = file_report(&r, "management-api-blob-anonymized.json");
+    assert_eq!(blob["rows"], 8);
+    assert_eq!(blob["records"]["purview-audit"], 6, "{blob}");
+    assert_eq!(blob["duplicates"], 2, "byte-for-byte repeats only");
+    assert_eq!(blob["id_conflicts"], 3);
+    let classic = file_report(&r, "purview-classic-repeated-ids.csv");
+    assert_eq!(classic["rows"], 6);
+    assert_eq!(classic["records"]["purview-audit"], 4, "{classic}");
+    assert_eq!(classic["duplicates"], 2);
+    assert_eq!(classic["id_conflicts"], 1);
+    let purview = source(&r, "purview-audit");
+    assert_eq!(purview["status"], "complete", "every record is kept");
+    assert_eq!(purview["records"], 10);
+    let conflicts = &purview["id_conflicts"];
+    assert_eq!(conflicts["records"], 4);
+    assert_eq!(
+        conflicts["ids"],
+        serde_json::json!([
+            {"id": "ANONYMIZED", "versions": 4},
+            {"id": "5c2d0000-0000-4000-8000-000000000010", "versions": 2},
+        ])
+    );
+    let dir = open(&case, "conflicts");
+    let recs = records(&dir, "purview-audit");
+    let anonymized: Vec<&Value> = recs.iter().filter(|x| x["id"] == "ANONYMIZED").collect();
+    assert_eq!(anonymized.len(), 4);
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let entry = manifest["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["source"] == "purview-audit")
+        .unwrap();
+    assert_eq!(entry["id_conflicts"]["records"], 4, "in the sealed manifest");
+    let schema: Value = serde_json::from_slice(
+        &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/manifest.schema.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&manifest)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "manifest vs schema: {errors:?}");
 }

@@ -13,6 +13,7 @@ mod import_bad_input;
 mod import_cli;
 mod import_corpus;
 mod import_library;
+mod import_peers;
 mod package_bad_input;
 mod package_interop;
 mod readme;

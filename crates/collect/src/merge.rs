@@ -5,39 +5,33 @@ use crate::collector::{Collector, QueryOutcome, QueryProblem};
 use crate::journal::{replay, QueryTally};
 use crate::CollectError;
 use m365_preserve_package::evidence::{EvidenceWriter, SourceStatus, SourceSummary};
-use m365_preserve_package::hashing::key16;
+use m365_preserve_package::dedup::{self, Dedup};
 use m365_preserve_package::workdir::WorkDir;
 use m365_preserve_sources::Source;
 use serde_json::{json, Map, Value};
-use std::collections::HashSet;
 
-/// De-duplicates records by a 16-byte digest of their id: flat memory for
-/// millions of records.
+/// The id field of a source's records, and its de-duplication by content
+/// ([`Dedup`]): a record is dropped only when value-equal to an earlier one
+/// with its id; records without an id are always kept.
 pub(crate) struct Seen {
     field: &'static str,
-    ids: HashSet<[u8; 16]>,
-    pub duplicates: u64,
+    dedup: Dedup,
 }
 
 impl Seen {
     pub fn new(field: &'static str) -> Self {
         Self {
             field,
-            ids: HashSet::new(),
-            duplicates: 0,
+            dedup: Dedup::new(),
         }
     }
 
-    /// Whether `record` is new (records without an id always are).
+    /// Whether `record` is to be written.
     pub fn fresh(&mut self, record: &Value) -> bool {
         let Some(id) = record.get(self.field).and_then(Value::as_str) else {
             return true;
         };
-        let fresh = self.ids.insert(key16(&[id.as_bytes()]));
-        if !fresh {
-            self.duplicates += 1;
-        }
-        fresh
+        self.dedup.check(Some(id), record, 0) != dedup::Seen::Duplicate
     }
 }
 
@@ -125,7 +119,7 @@ impl Collector<'_> {
         details.insert("pages".into(), json!(total.pages));
         details.insert("retries".into(), json!(total.retries));
         details.insert("records_outside_query".into(), json!(total.outside));
-        details.insert("duplicates_removed".into(), json!(seen.duplicates));
+        details.insert("duplicates_removed".into(), json!(seen.dedup.duplicates()));
         if !problems.is_empty() {
             details.insert(
                 "problems".into(),
@@ -142,6 +136,7 @@ impl Collector<'_> {
             notes.dedup();
             details.insert("notes".into(), json!(notes));
         }
+        writer.set_id_conflicts(seen.dedup.conflicts());
         Ok(writer.finish(status, reason, details)?)
     }
 }

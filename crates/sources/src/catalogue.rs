@@ -31,6 +31,11 @@ const fn req(any_of: &'static [&'static str], for_what: &'static str) -> Require
 const AUDIT_LOG: Requirement = req(&["AuditLog.Read.All"], "");
 const USERS: Requirement = req(&["User.Read.All", "Directory.Read.All"], "");
 const DIRECTORY: Requirement = req(&["Directory.Read.All"], "");
+/// Exported tables are read by whoever exported them; the tool asks for nothing.
+const EXPORT: Requirement = req(
+    &["Log Analytics Reader (on the workspace) or Storage Blob Data Reader"],
+    "to export the table; the import itself needs no permission",
+);
 const SIGN_IN_LICENCE: Option<&str> =
     Some("Entra ID P1/P2 (Free: 403, import the portal download)");
 
@@ -288,6 +293,46 @@ impl Source {
                         endpoint: "GET /v1.0/users/{id}/messages/{id}/$value",
                         needs: &[req(&["Mail.Read"], "")],
                         licence: Some("Exchange Online mailbox"),
+                    }
+                }
+            }
+            Source::GraphActivity => {
+                const {
+                    &SourceInfo {
+                        what: "Microsoft Graph activity logs (imported exports only)",
+                        endpoint: "Log Analytics MicrosoftGraphActivityLogs / diagnostic category MicrosoftGraphActivityLogs",
+                        needs: &[EXPORT],
+                        licence: Some("Entra ID P1/P2, diagnostic setting to Log Analytics or storage"),
+                    }
+                }
+            }
+            Source::RiskyServicePrincipals => {
+                const {
+                    &SourceInfo {
+                        what: "risky service principals (imported exports only)",
+                        endpoint: "Log Analytics AADRiskyServicePrincipals / diagnostic category RiskyServicePrincipals",
+                        needs: &[EXPORT],
+                        licence: Some("Workload Identities Premium for full details"),
+                    }
+                }
+            }
+            Source::ServicePrincipalRiskDetections => {
+                const {
+                    &SourceInfo {
+                        what: "service principal risk detections (imported exports only)",
+                        endpoint: "Log Analytics AADServicePrincipalRiskEvents / diagnostic category ServicePrincipalRiskEvents",
+                        needs: &[EXPORT],
+                        licence: Some("Workload Identities Premium for full details"),
+                    }
+                }
+            }
+            Source::Provisioning => {
+                const {
+                    &SourceInfo {
+                        what: "provisioning logs (imported exports only)",
+                        endpoint: "Log Analytics AADProvisioningLogs / diagnostic category ProvisioningLogs",
+                        needs: &[EXPORT],
+                        licence: Some("Entra ID P1/P2"),
                     }
                 }
             }

@@ -172,6 +172,8 @@ pub enum Plan {
     },
     /// Messages fetched by id as MIME, from whichever target's mailbox holds them.
     Messages { ids: Vec<String> },
+    /// Not served by Graph: the source comes only from imported exports.
+    ImportOnly,
 }
 
 fn signins(event_type: &str, targets: &[Target], whole: &Window, scope: Scope) -> Vec<Query> {
@@ -246,6 +248,10 @@ impl Source {
                     ids: input.message_ids.to_vec(),
                 }
             }
+            Source::GraphActivity
+            | Source::RiskyServicePrincipals
+            | Source::ServicePrincipalRiskDetections
+            | Source::Provisioning => return Plan::ImportOnly,
             Source::SigninsInteractive => signins("interactiveUser", targets, w, Scope::Users),
             Source::SigninsNonInteractive => {
                 signins("nonInteractiveUser", targets, w, Scope::Users)

@@ -359,6 +359,7 @@ impl Collection {
                         collector.run_source(source, &queries, params.entra).await
                     }
                     Plan::Messages { ids } => messages(collector, targets, &ids).await,
+                    Plan::ImportOnly => collector.import_only(source),
                 }
             }
         });
