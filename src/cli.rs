@@ -51,12 +51,19 @@ impl Cli {
     /// Gives each imported file the `--as` written before it (clap keeps the
     /// options and the files apart; their positions say which goes with which).
     pub fn place_declarations(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
-        let (Command::Import(args), Some(("import", m))) = (&mut self.command, matches.subcommand())
+        let (Command::Import(args), Some(("import", m))) =
+            (&mut self.command, matches.subcommand())
         else {
             return Ok(());
         };
-        let files: Vec<usize> = m.indices_of("files").map(Iterator::collect).unwrap_or_default();
-        let said: Vec<usize> = m.indices_of("declared").map(Iterator::collect).unwrap_or_default();
+        let files: Vec<usize> = m
+            .indices_of("files")
+            .map(Iterator::collect)
+            .unwrap_or_default();
+        let said: Vec<usize> = m
+            .indices_of("declared")
+            .map(Iterator::collect)
+            .unwrap_or_default();
         if let (Some(last), Some(file)) = (said.last(), files.last()) {
             if last > file {
                 return Err(Cli::command().error(

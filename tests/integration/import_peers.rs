@@ -63,45 +63,279 @@ fn opened_records(case: &Case, out: &str, source: &str) -> Vec<Value> {
 
 /// (file, variant, rows, source, records)
 const PEERS: &[(&str, &str, u64, &str, u64)] = &[
-    ("la-signinlogs.csv", "log-analytics-csv/SigninLogs", 3, "entra-signins-interactive", 3),
-    ("la-aadnoninteractiveusersigninlogs.csv", "log-analytics-csv/AADNonInteractiveUserSignInLogs", 3, "entra-signins-noninteractive", 3),
-    ("la-aadserviceprincipalsigninlogs.csv", "log-analytics-csv/AADServicePrincipalSignInLogs", 3, "entra-signins-serviceprincipal", 3),
-    ("la-aadmanagedidentitysigninlogs.csv", "log-analytics-csv/AADManagedIdentitySignInLogs", 3, "entra-signins-managedidentity", 3),
-    ("la-auditlogs.csv", "log-analytics-csv/AuditLogs", 4, "entra-audit", 4),
-    ("la-officeactivity.csv", "log-analytics-csv/OfficeActivity", 4, "purview-audit", 4),
-    ("la-graphactivity.csv", "log-analytics-csv/MicrosoftGraphActivityLogs", 4, "graph-activity", 4),
-    ("la-aadriskyserviceprincipals.csv", "log-analytics-csv/AADRiskyServicePrincipals", 3, "risky-service-principals", 3),
-    ("la-aadserviceprincipalriskevents.csv", "log-analytics-csv/AADServicePrincipalRiskEvents", 3, "service-principal-risk-detections", 3),
-    ("la-aadprovisioninglogs.csv", "log-analytics-csv/AADProvisioningLogs", 3, "entra-provisioning", 3),
-    ("la-signinlogs.json", "log-analytics-json/SigninLogs", 3, "entra-signins-interactive", 3),
-    ("la-auditlogs.jsonl", "log-analytics-json/AuditLogs", 4, "entra-audit", 4),
-    ("mes-signinlogs.json", "extractor-suite/signins-json", 4, "entra-signins-interactive", 2),
-    ("mes-auditlogs.json", "extractor-suite/audit-logs-json", 4, "entra-audit", 4),
-    ("mes-ual.csv", "purview-export-csv/search-unifiedauditlog", 5, "purview-audit", 5),
-    ("mes-ual.json", "exchange-powershell/search-unifiedauditlog-json", 5, "purview-audit", 5),
-    ("mes-ual.jsonl", "exchange-powershell/search-unifiedauditlog-json", 5, "purview-audit", 5),
-    ("mes-ualgraph.jsonl", "extractor-suite/ual-auditdata-jsonl", 5, "purview-audit", 5),
-    ("mes-signinlogs-sofelk.json", "extractor-suite/signins-json", 4, "entra-signins-interactive", 2),
-    ("mes-auditlogs-ps7.json", "extractor-suite/audit-logs-json", 4, "entra-audit", 4),
-    ("la-union-signin-dynamic-string.csv", "log-analytics-csv/SigninLogs", 4, "entra-signins-interactive", 2),
-    ("mes-ual-auditdataonly.jsonl", "extractor-suite/ual-auditdata-jsonl", 5, "purview-audit", 5),
-    ("mes-ualgraph.csv", "extractor-suite/ualgraph-csv", 5, "purview-audit", 5),
-    ("mes-ualgraph.json", "extractor-suite/ualgraph-json", 5, "purview-audit", 5),
-    ("mes-mailboxrules-8col.csv", "extractor-suite/mailbox-rules-8col-csv", 3, "mailbox-rules", 3),
-    ("mes-mailboxrules-8col-v3.csv", "extractor-suite/mailbox-rules-8col-csv", 3, "mailbox-rules", 3),
-    ("mes-mailboxrules-24col-v304.csv", "extractor-suite/mailbox-rules-csv", 3, "mailbox-rules", 3),
-    ("mes-mailboxrules-24col.csv", "extractor-suite/mailbox-rules-csv", 3, "mailbox-rules", 3),
-    ("mes-mailboxrulesgraph.csv", "extractor-suite/mailbox-rules-graph-csv", 3, "mailbox-rules", 3),
-    ("mes-oauthpermissions.csv", "extractor-suite/oauth-permissions-csv", 4, "oauth2-grants", 3),
-    ("mes-mfa-authenticationmethods.csv", "extractor-suite/mfa-authentication-methods-csv", 3, "auth-methods", 3),
-    ("mes-mfa-userregistrationdetails.csv", "extractor-suite/mfa-user-registration-csv", 3, "auth-registration", 3),
-    ("hawk-inboxrules.csv", "hawk/inbox-rules-csv", 3, "mailbox-rules", 3),
-    ("hawk-investigate-inboxrules.json", "hawk/inbox-rules-json", 2, "mailbox-rules", 2),
-    ("hawk-user-forwardingreport.csv", "hawk/forwarding-csv", 3, "mailbox-settings", 3),
-    ("hawk-consent-grants.csv", "hawk/consent-grants-csv", 4, "oauth2-grants", 3),
-    ("hawk-converted-authentication-logs.csv", "hawk/authentication-logs-csv", 3, "purview-audit", 3),
-    ("hawk-admin-inbox-rules-creation.csv", "hawk/ual-csv", 1, "purview-audit", 1),
-    ("hawk-simple-admin-inbox-rules-creation.csv", "hawk/ual-simple-csv", 2, "purview-audit", 2),
+    (
+        "la-signinlogs.csv",
+        "log-analytics-csv/SigninLogs",
+        3,
+        "entra-signins-interactive",
+        3,
+    ),
+    (
+        "la-aadnoninteractiveusersigninlogs.csv",
+        "log-analytics-csv/AADNonInteractiveUserSignInLogs",
+        3,
+        "entra-signins-noninteractive",
+        3,
+    ),
+    (
+        "la-aadserviceprincipalsigninlogs.csv",
+        "log-analytics-csv/AADServicePrincipalSignInLogs",
+        3,
+        "entra-signins-serviceprincipal",
+        3,
+    ),
+    (
+        "la-aadmanagedidentitysigninlogs.csv",
+        "log-analytics-csv/AADManagedIdentitySignInLogs",
+        3,
+        "entra-signins-managedidentity",
+        3,
+    ),
+    (
+        "la-auditlogs.csv",
+        "log-analytics-csv/AuditLogs",
+        4,
+        "entra-audit",
+        4,
+    ),
+    (
+        "la-officeactivity.csv",
+        "log-analytics-csv/OfficeActivity",
+        4,
+        "purview-audit",
+        4,
+    ),
+    (
+        "la-graphactivity.csv",
+        "log-analytics-csv/MicrosoftGraphActivityLogs",
+        4,
+        "graph-activity",
+        4,
+    ),
+    (
+        "la-aadriskyserviceprincipals.csv",
+        "log-analytics-csv/AADRiskyServicePrincipals",
+        3,
+        "risky-service-principals",
+        3,
+    ),
+    (
+        "la-aadserviceprincipalriskevents.csv",
+        "log-analytics-csv/AADServicePrincipalRiskEvents",
+        3,
+        "service-principal-risk-detections",
+        3,
+    ),
+    (
+        "la-aadprovisioninglogs.csv",
+        "log-analytics-csv/AADProvisioningLogs",
+        3,
+        "entra-provisioning",
+        3,
+    ),
+    (
+        "la-signinlogs.json",
+        "log-analytics-json/SigninLogs",
+        3,
+        "entra-signins-interactive",
+        3,
+    ),
+    (
+        "la-auditlogs.jsonl",
+        "log-analytics-json/AuditLogs",
+        4,
+        "entra-audit",
+        4,
+    ),
+    (
+        "mes-signinlogs.json",
+        "extractor-suite/signins-json",
+        4,
+        "entra-signins-interactive",
+        3,
+    ),
+    (
+        "mes-auditlogs.json",
+        "extractor-suite/audit-logs-json",
+        4,
+        "entra-audit",
+        4,
+    ),
+    (
+        "mes-ual.csv",
+        "purview-export-csv/search-unifiedauditlog",
+        5,
+        "purview-audit",
+        5,
+    ),
+    (
+        "mes-ual.json",
+        "exchange-powershell/search-unifiedauditlog-json",
+        5,
+        "purview-audit",
+        5,
+    ),
+    (
+        "mes-ual.jsonl",
+        "exchange-powershell/search-unifiedauditlog-json",
+        5,
+        "purview-audit",
+        5,
+    ),
+    (
+        "mes-ualgraph.jsonl",
+        "extractor-suite/ual-auditdata-jsonl",
+        5,
+        "purview-audit",
+        5,
+    ),
+    (
+        "mes-signinlogs-sofelk.json",
+        "extractor-suite/signins-json",
+        4,
+        "entra-signins-interactive",
+        3,
+    ),
+    (
+        "mes-auditlogs-ps7.json",
+        "extractor-suite/audit-logs-json",
+        4,
+        "entra-audit",
+        4,
+    ),
+    (
+        "la-union-signin-dynamic-string.csv",
+        "log-analytics-csv/SigninLogs",
+        4,
+        "entra-signins-interactive",
+        2,
+    ),
+    (
+        "mes-ual-auditdataonly.jsonl",
+        "extractor-suite/ual-auditdata-jsonl",
+        5,
+        "purview-audit",
+        5,
+    ),
+    (
+        "mes-ualgraph.csv",
+        "extractor-suite/ualgraph-csv",
+        5,
+        "purview-audit",
+        5,
+    ),
+    (
+        "mes-ualgraph.json",
+        "extractor-suite/ualgraph-json",
+        5,
+        "purview-audit",
+        5,
+    ),
+    (
+        "mes-mailboxrules-8col.csv",
+        "extractor-suite/mailbox-rules-8col-csv",
+        3,
+        "mailbox-rules",
+        3,
+    ),
+    (
+        "mes-mailboxrules-8col-v3.csv",
+        "extractor-suite/mailbox-rules-8col-csv",
+        3,
+        "mailbox-rules",
+        3,
+    ),
+    (
+        "mes-mailboxrules-24col-v304.csv",
+        "extractor-suite/mailbox-rules-csv",
+        3,
+        "mailbox-rules",
+        3,
+    ),
+    (
+        "mes-mailboxrules-24col.csv",
+        "extractor-suite/mailbox-rules-csv",
+        3,
+        "mailbox-rules",
+        3,
+    ),
+    (
+        "mes-mailboxrulesgraph.csv",
+        "extractor-suite/mailbox-rules-graph-csv",
+        3,
+        "mailbox-rules",
+        3,
+    ),
+    (
+        "mes-oauthpermissions.csv",
+        "extractor-suite/oauth-permissions-csv",
+        4,
+        "oauth2-grants",
+        3,
+    ),
+    (
+        "mes-mfa-authenticationmethods.csv",
+        "extractor-suite/mfa-authentication-methods-csv",
+        3,
+        "auth-methods",
+        3,
+    ),
+    (
+        "mes-mfa-userregistrationdetails.csv",
+        "extractor-suite/mfa-user-registration-csv",
+        3,
+        "auth-registration",
+        3,
+    ),
+    (
+        "hawk-inboxrules.csv",
+        "hawk/inbox-rules-csv",
+        3,
+        "mailbox-rules",
+        3,
+    ),
+    (
+        "hawk-investigate-inboxrules.json",
+        "hawk/inbox-rules-json",
+        2,
+        "mailbox-rules",
+        2,
+    ),
+    (
+        "hawk-user-forwardingreport.csv",
+        "hawk/forwarding-csv",
+        3,
+        "mailbox-settings",
+        3,
+    ),
+    (
+        "hawk-consent-grants.csv",
+        "hawk/consent-grants-csv",
+        4,
+        "oauth2-grants",
+        3,
+    ),
+    (
+        "hawk-converted-authentication-logs.csv",
+        "hawk/authentication-logs-csv",
+        3,
+        "purview-audit",
+        3,
+    ),
+    (
+        "hawk-admin-inbox-rules-creation.csv",
+        "hawk/ual-csv",
+        1,
+        "purview-audit",
+        1,
+    ),
+    (
+        "hawk-simple-admin-inbox-rules-creation.csv",
+        "hawk/ual-simple-csv",
+        2,
+        "purview-audit",
+        2,
+    ),
 ];
 
 #[test]
@@ -142,8 +376,16 @@ fn leaves(v: &Value, prefix: String, out: &mut Vec<(String, Value)>) {
 
 fn ms(v: &Value) -> Value {
     match v.as_str() {
-        Some(s) if s.len() > 23 && s.as_bytes()[10] == b'T' && s.ends_with('Z') => {
-            Value::String(format!("{}Z", &s[..23]))
+        Some(s) if s.len() >= 20 && s.as_bytes()[10] == b'T' && s.ends_with('Z') => {
+            // Seconds, then the fraction cut to milliseconds ("" when zero).
+            let frac = s[19..s.len() - 1].trim_start_matches('.');
+            let mut ms: String = frac.chars().chain("000".chars()).take(3).collect();
+            if ms == "000" {
+                ms.clear();
+            } else {
+                ms.insert(0, '.');
+            }
+            Value::String(format!("{}{ms}Z", &s[..19]))
         }
         _ => v.clone(),
     }
@@ -160,7 +402,12 @@ fn same_records(a: &[Value], b: &[Value], id: &str) -> usize {
         leaves(y, String::new(), &mut ly);
         assert_eq!(lx.len(), ly.len(), "{id} {}: {lx:?} vs {ly:?}", x[id]);
         for (path, value) in lx {
-            assert_eq!(y.pointer(&path).map(ms), Some(ms(&value)), "{path} of {}", x[id]);
+            assert_eq!(
+                y.pointer(&path).map(ms),
+                Some(ms(&value)),
+                "{path} of {}",
+                x[id]
+            );
             compared += 1;
         }
     }
@@ -171,11 +418,29 @@ fn same_records(a: &[Value], b: &[Value], id: &str) -> usize {
 fn csv_and_json_forms_of_one_export_give_the_same_records() {
     let case = Case::new();
     for (csv, json, source, id, at_least) in [
-        ("la-signinlogs.csv", "la-signinlogs.json", "entra-signins-interactive", "id", 120),
-        ("la-auditlogs.csv", "la-auditlogs.jsonl", "entra-audit", "id", 60),
+        (
+            "la-signinlogs.csv",
+            "la-signinlogs.json",
+            "entra-signins-interactive",
+            "id",
+            120,
+        ),
+        (
+            "la-auditlogs.csv",
+            "la-auditlogs.jsonl",
+            "entra-audit",
+            "id",
+            60,
+        ),
         ("mes-ual.csv", "mes-ual.jsonl", "purview-audit", "id", 80),
         ("mes-ual.csv", "mes-ual.json", "purview-audit", "id", 80),
-        ("mes-ualgraph.csv", "mes-ualgraph.json", "purview-audit", "id", 80),
+        (
+            "mes-ualgraph.csv",
+            "mes-ualgraph.json",
+            "purview-audit",
+            "id",
+            80,
+        ),
     ] {
         let a = format!("{csv}-a-{json}");
         let b = format!("{csv}-b-{json}");
@@ -191,7 +456,16 @@ fn csv_and_json_forms_of_one_export_give_the_same_records() {
 #[test]
 fn log_analytics_rows_are_mapped_to_graph_shapes() {
     let case = Case::new();
-    import_files(&case, "la", &[peer("la-signinlogs.csv"), peer("la-union-signin-dynamic-string.csv"), peer("la-officeactivity.csv"), peer("la-graphactivity.csv")]);
+    import_files(
+        &case,
+        "la",
+        &[
+            peer("la-signinlogs.csv"),
+            peer("la-union-signin-dynamic-string.csv"),
+            peer("la-officeactivity.csv"),
+            peer("la-graphactivity.csv"),
+        ],
+    );
     let signins = opened_records(&case, "la", "entra-signins-interactive");
     let first = &signins[0];
     assert_eq!(first["createdDateTime"], "2026-06-14T23:58:40.412Z");
@@ -199,14 +473,35 @@ fn log_analytics_rows_are_mapped_to_graph_shapes() {
     assert_eq!(first["status"]["errorCode"], 0);
     assert_eq!(first["location"]["city"], "Chiyoda");
     assert!(first["appliedConditionalAccessPolicies"].is_array());
-    assert_eq!(first["unmappedFields"]["TenantId"], "11112222-3333-4444-5555-666677778888");
+    assert_eq!(
+        first["unmappedFields"]["TenantId"],
+        "11112222-3333-4444-5555-666677778888"
+    );
     let noninteractive = opened_records(&case, "la", "entra-signins-noninteractive");
-    assert!(noninteractive.iter().all(|r| r["status"].is_object()), "X_string coalesced: {noninteractive:?}");
+    assert!(
+        noninteractive.iter().all(|r| r["status"].is_object()),
+        "X_string coalesced: {noninteractive:?}"
+    );
     let office = opened_records(&case, "la", "purview-audit");
-    assert!(office.iter().all(|r| r["auditLogRecordType"].as_str().is_some_and(|t| t.chars().next().unwrap().is_uppercase())));
-    assert!(office.iter().any(|r| r["unmappedFields"]["OriginatingServer"].as_str().is_some_and(|s| s.ends_with("\r\n"))), "multi-line cell kept");
+    assert!(office
+        .iter()
+        .all(|r| r["auditLogRecordType"].as_str().is_some_and(|t| t
+            .chars()
+            .next()
+            .unwrap()
+            .is_uppercase())));
+    assert!(
+        office
+            .iter()
+            .any(|r| r["unmappedFields"]["OriginatingServer"]
+                .as_str()
+                .is_some_and(|s| s.ends_with("\r\n"))),
+        "multi-line cell kept"
+    );
     let graph = opened_records(&case, "la", "graph-activity");
-    assert!(graph.iter().all(|r| r["requestUri"].as_str().is_some_and(|u| u.starts_with("https://graph.microsoft.com/"))));
+    assert!(graph.iter().all(|r| r["requestUri"]
+        .as_str()
+        .is_some_and(|u| u.starts_with("https://graph.microsoft.com/"))));
 }
 
 #[test]
@@ -214,7 +509,8 @@ fn as_names_the_variant_the_content_cannot_and_is_recorded_as_the_operators() {
     let case = Case::new();
     let renamed = case.path("signins.csv");
     std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/import/NonInteractiveSignIns_2026-11-18_2026-11-25.csv"),
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/import/NonInteractiveSignIns_2026-11-18_2026-11-25.csv"),
         &renamed,
     )
     .unwrap();
@@ -241,19 +537,42 @@ fn as_names_the_variant_the_content_cannot_and_is_recorded_as_the_operators() {
     let u = file(r, "mes-ual.csv");
     assert_eq!(u["variant"], "extractor-suite/ual-csv");
     assert_eq!(u["identified_by"], "operator");
-    let manifest_entry = r["sources"].as_array().unwrap().iter().find(|x| x["source"] == "entra-signins-noninteractive").unwrap();
-    assert_eq!(manifest_entry["details"]["imported_files"][0]["identified_by"], "operator");
+    let manifest_entry = r["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["source"] == "entra-signins-noninteractive")
+        .unwrap();
+    assert_eq!(
+        manifest_entry["details"]["imported_files"][0]["identified_by"],
+        "operator"
+    );
 
     // A variant of another kind than the content is refused, naming the file.
     let o = import(
         &case,
         "wrong",
-        &["--as".as_ref(), "entra-portal-csv/interactive".as_ref(), ual.as_os_str()],
+        &[
+            "--as".as_ref(),
+            "entra-portal-csv/interactive".as_ref(),
+            ual.as_os_str(),
+        ],
     );
     assert_eq!(o.status.code(), Some(1));
     let t = text(&o);
-    assert!(t.contains("mes-ual.csv") && t.contains("--as entra-portal-csv/interactive does not fit"), "{t}");
+    assert!(
+        t.contains("mes-ual.csv") && t.contains("--as entra-portal-csv/interactive does not fit"),
+        "{t}"
+    );
     // --as after the last file describes nothing.
-    let o = import(&case, "late", &[ual.as_os_str(), "--as".as_ref(), "extractor-suite/ual-csv".as_ref()]);
+    let o = import(
+        &case,
+        "late",
+        &[
+            ual.as_os_str(),
+            "--as".as_ref(),
+            "extractor-suite/ual-csv".as_ref(),
+        ],
+    );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }

@@ -4,8 +4,8 @@
 use crate::collector::{Collector, QueryOutcome, QueryProblem};
 use crate::journal::{replay, QueryTally};
 use crate::CollectError;
-use m365_preserve_package::evidence::{EvidenceWriter, SourceStatus, SourceSummary};
 use m365_preserve_package::dedup::{self, Dedup};
+use m365_preserve_package::evidence::{EvidenceWriter, SourceStatus, SourceSummary};
 use m365_preserve_package::workdir::WorkDir;
 use m365_preserve_sources::Source;
 use serde_json::{json, Map, Value};

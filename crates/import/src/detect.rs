@@ -183,16 +183,18 @@ pub fn csv_kind(h: &Header, file_name: &str) -> Result<CsvKind, Refusal> {
     }
     let mut keys = h.names.iter().map(String::as_str);
     if exchange::is_inbox_rule(&mut keys) {
-        return Ok(CsvKind::InboxRule(if h.has("username") && h.has("rulename") {
-            Variant::ExtractorSuiteMailboxRules
-        } else {
-            by_tool(
-                file_name,
-                Variant::GetInboxRuleCsv,
-                Variant::GetInboxRuleCsv,
-                Variant::HawkInboxRulesCsv,
-            )
-        }));
+        return Ok(CsvKind::InboxRule(
+            if h.has("username") && h.has("rulename") {
+                Variant::ExtractorSuiteMailboxRules
+            } else {
+                by_tool(
+                    file_name,
+                    Variant::GetInboxRuleCsv,
+                    Variant::GetInboxRuleCsv,
+                    Variant::HawkInboxRulesCsv,
+                )
+            },
+        ));
     }
     if h.has("username")
         && h.has("rulename")
@@ -306,7 +308,10 @@ impl JsonKind {
             ),
             JsonKind::ManagementApi => match container {
                 Some(Container::Lines) => Variant::ExtractorSuiteUalAuditData,
-                _ => pick(Variant::ManagementApiBlob, Variant::ExtractorSuiteUalAuditData),
+                _ => pick(
+                    Variant::ManagementApiBlob,
+                    Variant::ExtractorSuiteUalAuditData,
+                ),
             },
             JsonKind::SearchObject => match hints.tool {
                 Some(Tool::Hawk) => Variant::HawkUalJson,
@@ -421,7 +426,12 @@ pub fn log_analytics(table: Table, m: Map<String, Value>) -> Routed {
 }
 
 /// Converts a classified record and picks its source (`hint`: from the file name).
-pub fn route(kind: JsonKind, m: Map<String, Value>, hint: Option<Source>, hints: JsonHints) -> Routed {
+pub fn route(
+    kind: JsonKind,
+    m: Map<String, Value>,
+    hint: Option<Source>,
+    hints: JsonHints,
+) -> Routed {
     match kind {
         JsonKind::GraphSignin => Routed::To(signin_source(&m, hint), Value::Object(m)),
         JsonKind::GraphAudit => Routed::To(Source::EntraAudit, Value::Object(m)),

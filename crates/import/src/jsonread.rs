@@ -464,7 +464,12 @@ fn table_rows(map: &mut Map<String, Value>) -> Result<Option<Vec<Map<String, Val
             .as_array()
             .map(|c| {
                 c.iter()
-                    .map(|c| c.get("name").and_then(Value::as_str).unwrap_or("").to_string())
+                    .map(|c| {
+                        c.get("name")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string()
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -473,7 +478,11 @@ fn table_rows(map: &mut Map<String, Value>) -> Result<Option<Vec<Map<String, Val
         };
         for (ri, row) in rows.into_iter().enumerate() {
             let Value::Array(cells) = row else {
-                return Err(format!("row {} of table {} is not an array", ri + 1, ti + 1));
+                return Err(format!(
+                    "row {} of table {} is not an array",
+                    ri + 1,
+                    ti + 1
+                ));
             };
             if cells.len() != names.len() {
                 return Err(format!(

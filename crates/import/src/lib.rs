@@ -514,9 +514,8 @@ impl Conv {
         line: u64,
         flags: &mut Vec<AmbiguousDate>,
     ) -> Result<Out, BadRow> {
-        let one = |kind: CsvKind, v: Value| {
-            Out::Record(kind.source().expect("single-source kinds"), v)
-        };
+        let one =
+            |kind: CsvKind, v: Value| Out::Record(kind.source().expect("single-source kinds"), v);
         match self {
             Conv::Signin(c, source) => c
                 .convert(h, row, line, flags)
@@ -565,12 +564,12 @@ fn log_analytics_row(
         let v = if *datetime {
             match dates::read_la_date(text) {
                 dates::DateCell::Utc(t) => t,
-                _ => {
-                    return Err(BadRow::new(
-                        Position::field(line, i as u64 + 1, &format!("{name} [UTC]")),
-                        format!("{text:?} is not a Log Analytics date and time (M/D/YYYY, h:mm:ss.fff AM)"),
-                    ))
-                }
+                _ => return Err(BadRow::new(
+                    Position::field(line, i as u64 + 1, &format!("{name} [UTC]")),
+                    format!(
+                        "{text:?} is not a Log Analytics date and time (M/D/YYYY, h:mm:ss.fff AM)"
+                    ),
+                )),
             }
         } else {
             text.to_string()
@@ -698,10 +697,20 @@ impl FileRun<'_> {
                         Err(RowIssue::Io(e)) => Parsed::Stop(RowIssue::Io(e), rows.line() + 1),
                         Err(issue) => Parsed::Stop(issue, 0),
                     };
-                    let stop = matches!(&item, Parsed::Stop(RowIssue::Fatal(..) | RowIssue::Io(_), _));
+                    let stop = matches!(
+                        &item,
+                        Parsed::Stop(RowIssue::Fatal(..) | RowIssue::Io(_), _)
+                    );
                     batch.push(item);
                     if stop || batch.len() == BATCH_ROWS {
-                        if tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS))).is_err() || stop {
+                        if tx
+                            .send(std::mem::replace(
+                                &mut batch,
+                                Vec::with_capacity(BATCH_ROWS),
+                            ))
+                            .is_err()
+                            || stop
+                        {
                             return table;
                         }
                     }
@@ -769,7 +778,12 @@ impl FileRun<'_> {
             tracing::warn!("{}: {n} record(s) of {what} have no evidence source and were not imported (the file itself is kept)", self.file.display());
         }
         if self.report.primary.is_none() && !self.report.not_imported.is_empty() {
-            let what: Vec<&str> = self.report.not_imported.keys().map(String::as_str).collect();
+            let what: Vec<&str> = self
+                .report
+                .not_imported
+                .keys()
+                .map(String::as_str)
+                .collect();
             return Err(ImportError::Unsupported {
                 file: self.file.clone(),
                 why: format!(
@@ -810,19 +824,26 @@ impl FileRun<'_> {
                                 let routed = detect::route(kind, map, hint, hints);
                                 JsonItem::Record(at, kind, routed, table, records.container())
                             }
-                            None => JsonItem::Unknown(
-                                at,
-                                map.keys().take(8).cloned().collect(),
-                            ),
+                            None => JsonItem::Unknown(at, map.keys().take(8).cloned().collect()),
                         },
                         Ok(Some((at, _))) => JsonItem::NotObject(at),
                         Ok(None) => break,
                         Err(issue) => JsonItem::Issue(issue),
                     };
-                    let stop = matches!(&item, JsonItem::Issue(JsonIssue::Fatal(..) | JsonIssue::Io(_)));
+                    let stop = matches!(
+                        &item,
+                        JsonItem::Issue(JsonIssue::Fatal(..) | JsonIssue::Io(_))
+                    );
                     batch.push(item);
                     if stop || batch.len() == BATCH_ROWS {
-                        if tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS))).is_err() || stop {
+                        if tx
+                            .send(std::mem::replace(
+                                &mut batch,
+                                Vec::with_capacity(BATCH_ROWS),
+                            ))
+                            .is_err()
+                            || stop
+                        {
                             return records.container();
                         }
                     }
@@ -845,7 +866,9 @@ impl FileRun<'_> {
                             if first.is_none() {
                                 return Err(ImportError::UnknownFormat {
                                     file: self.file.clone(),
-                                    why: format!("JSON whose first record ({at}) has the keys {keys:?}"),
+                                    why: format!(
+                                        "JSON whose first record ({at}) has the keys {keys:?}"
+                                    ),
                                 });
                             }
                             self.bad(BadRow::new(
@@ -941,7 +964,13 @@ const BATCH_ROWS: usize = 256;
 
 /// What the JSON parsing thread found, in file order.
 enum JsonItem {
-    Record(Position, JsonKind, Routed, Option<&'static str>, Option<jsonread::Container>),
+    Record(
+        Position,
+        JsonKind,
+        Routed,
+        Option<&'static str>,
+        Option<jsonread::Container>,
+    ),
     /// A record of no known kind, with its first keys.
     Unknown(Position, Vec<String>),
     NotObject(Position),

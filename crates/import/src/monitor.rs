@@ -97,7 +97,10 @@ const RENAMES: &[(&str, &str)] = &[
     ("RiskEventTypes_V2", "riskEventTypes_v2"),
     ("AADOperationType", "operationType"),
     ("ProcessingTimeInMs", "processingTimeInMilliseconds"),
-    ("IPAddressFromResourceProvider", "ipAddressFromResourceProvider"),
+    (
+        "IPAddressFromResourceProvider",
+        "ipAddressFromResourceProvider",
+    ),
 ];
 
 /// Graph fields typed `Edm.Boolean` / integer that Log Analytics stores as
@@ -105,6 +108,7 @@ const RENAMES: &[(&str, &str)] = &[
 /// exports of one table give the same records.
 const BOOLS: &[&str] = &[
     "isInteractive",
+    "isRisky",
     "flaggedForReview",
     "isTenantRestricted",
     "isThroughGlobalSecureAccess",
@@ -233,7 +237,12 @@ pub fn signin_table_source(row: &Map<String, Value>) -> Result<Source, String> {
 
 /// Columns of `table` that are event fields although they are standard column
 /// names elsewhere, and the Graph names some columns take in that table only.
-fn table_specific(table: Table) -> (&'static [&'static str], &'static [(&'static str, &'static str)]) {
+fn table_specific(
+    table: Table,
+) -> (
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+) {
     match table {
         Table::GraphActivity => (&["TimeGenerated", "Location", "DurationMs"], &[]),
         Table::ServicePrincipalRiskEvents => (&["Location"], &[]),
@@ -247,7 +256,10 @@ fn table_specific(table: Table) -> (&'static [&'static str], &'static [(&'static
 /// and different types are suffixed with their type); the other, empty one is
 /// dropped.
 pub fn merge_typed_pairs(row: Map<String, Value>) -> Map<String, Value> {
-    if !row.keys().any(|k| k.ends_with("_dynamic") || k.ends_with("_string")) {
+    if !row
+        .keys()
+        .any(|k| k.ends_with("_dynamic") || k.ends_with("_string"))
+    {
         return row;
     }
     let mut out = Map::with_capacity(row.len());
@@ -304,6 +316,13 @@ pub fn from_log_analytics(row: Map<String, Value>, table: Table) -> Value {
     let mut out = Map::new();
     let mut rest = Map::new();
     for (k, v) in merge_typed_pairs(row) {
+        // A string column is never null in Log Analytics, and its CSV export
+        // writes "" as an empty cell, which the CSV reader leaves out: an empty
+        // string is left out of the JSON rows too, so both exports give the
+        // same record (the original file keeps every byte).
+        if v.as_str() == Some("") {
+            continue;
+        }
         let v = decode_dynamic(v);
         let transport = LA_ONLY.contains(&k.as_str()) && !keep.contains(&k.as_str());
         if transport || k.ends_with('_') || k.starts_with('_') {

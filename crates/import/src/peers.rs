@@ -68,7 +68,9 @@ pub fn schema_case(record: &mut Map<String, Value>) {
 /// `Get-UALGraph` CSV: the `auditLogRecord` columns, `auditData` as JSON text,
 /// `administrativeUnits` joined with `"; "`.
 pub fn ual_graph_row(h: &Header, row: &csv::StringRecord, line: u64) -> Result<Value, BadRow> {
-    let mut m = row_map(h, row, false);
+    // The `auditLogRecord` properties keep an empty cell as "" (its JSON form
+    // writes `"clientIp": ""` too); other empty cells are left out.
+    let mut m = row_map(h, row, true);
     let mut out = Map::new();
     for k in [
         "id",
@@ -95,7 +97,7 @@ pub fn ual_graph_row(h: &Header, row: &csv::StringRecord, line: u64) -> Result<V
             .collect();
         out.insert("administrativeUnits".into(), Value::Array(list));
     }
-    if let Some(text) = take(&mut m, "auditData") {
+    if let Some(text) = take(&mut m, "auditData").filter(|t| !t.is_empty()) {
         let col = h.find("auditdata").unwrap_or(0);
         let data: Value = serde_json::from_str(&text).map_err(|e| {
             BadRow::new(
@@ -106,6 +108,7 @@ pub fn ual_graph_row(h: &Header, row: &csv::StringRecord, line: u64) -> Result<V
         out.insert("auditData".into(), data);
     }
     schema_case(&mut out);
+    m.retain(|_, v| v.as_str() != Some(""));
     rest(&mut out, m);
     Ok(Value::Object(out))
 }
@@ -250,7 +253,10 @@ pub fn registration_row(h: &Header, row: &csv::StringRecord) -> Value {
         "isSystemPreferredAuthenticationMethodEnabled",
     ] {
         if let Some(t) = take(&mut m, k) {
-            out.insert(k.into(), bool_text(&t).map_or(Value::String(t), Value::Bool));
+            out.insert(
+                k.into(),
+                bool_text(&t).map_or(Value::String(t), Value::Bool),
+            );
         }
     }
     for k in ["methodsRegistered", "systemPreferredAuthenticationMethods"] {

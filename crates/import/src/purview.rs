@@ -9,9 +9,7 @@ use super::csvread::Header;
 use super::dates::{iso_utc, read_us_date};
 use super::error::{BadRow, Position};
 use super::mapping::UNMAPPED;
-use super::record_types::{
-    record_type_member, record_type_name, user_type_member, user_type_name,
-};
+use super::record_types::{record_type_member, record_type_name, user_type_member, user_type_name};
 use serde_json::{Map, Value};
 
 /// The Graph member of a record type given as a number (`15`, `"15"`) or a
@@ -288,7 +286,10 @@ mod tests {
             "AzureActiveDirectoryStsLogon"
         );
         assert_eq!(record_type(&json!("exchangeItem")).unwrap(), "ExchangeItem");
-        assert_eq!(record_type(&json!("52")).unwrap(), "DataInsightsRestApiAudit");
+        assert_eq!(
+            record_type(&json!("52")).unwrap(),
+            "DataInsightsRestApiAudit"
+        );
         assert_eq!(record_type(&json!(9999)), None);
         assert_eq!(record_type(&json!("NotAType")), None);
     }

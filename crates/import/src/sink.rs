@@ -6,10 +6,10 @@
 //! `collect --import` ends with one file per source.
 
 use super::error::{io_at, ImportError};
+use m365_preserve_package::dedup::{Dedup, Seen};
 use m365_preserve_package::evidence::{
     write_summary, EvidenceError, EvidenceWriter, FileDigest, SourceStatus, SourceSummary,
 };
-use m365_preserve_package::dedup::{Dedup, Seen};
 use m365_preserve_package::hashing::HashingWriter;
 use m365_preserve_package::layout;
 use m365_preserve_package::workdir::WorkDir;
@@ -167,20 +167,24 @@ impl Sinks {
         if fresh {
             c.written += 1;
             sink.writer.write(record)?;
-            let path = || self.workdir.path(&layout::evidence_origins(source.as_str()));
+            let path = || {
+                self.workdir
+                    .path(&layout::evidence_origins(source.as_str()))
+            };
             let origins = match &mut sink.origins {
                 Some(o) => o,
                 None => {
                     let path = path();
                     let f = fs::File::create_new(&path).map_err(io_at(&path))?;
-                    sink.origins.insert(HashingWriter::new(BufWriter::with_capacity(
-                        256 * 1024,
-                        f,
-                    )))
+                    sink.origins
+                        .insert(HashingWriter::new(BufWriter::with_capacity(256 * 1024, f)))
                 }
             };
             // {"record":N,"file":"...","line":N}, the file name as a JSON string.
-            let stored = self.stored_json.get(file as usize).map_or("\"\"", String::as_str);
+            let stored = self
+                .stored_json
+                .get(file as usize)
+                .map_or("\"\"", String::as_str);
             writeln!(
                 origins,
                 "{{\"record\":{},\"file\":{stored},\"line\":{line}}}",

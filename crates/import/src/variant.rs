@@ -172,7 +172,11 @@ impl Variant {
 
     /// The members of a family, for messages.
     pub fn members(family: Family) -> Vec<Variant> {
-        FAMILY_MEMBERS.iter().copied().filter(|v| v.family() == family).collect()
+        FAMILY_MEMBERS
+            .iter()
+            .copied()
+            .filter(|v| v.family() == family)
+            .collect()
     }
 
     /// The sign-in source a portal sign-in variant stands for.
@@ -303,7 +307,10 @@ mod tests {
     fn families_list_their_members_and_names_are_unique() {
         assert_eq!(
             Variant::members(Family::UserSigninCsv),
-            vec![Variant::EntraInteractiveCsv, Variant::EntraNonInteractiveCsv]
+            vec![
+                Variant::EntraInteractiveCsv,
+                Variant::EntraNonInteractiveCsv
+            ]
         );
         assert_eq!(
             Variant::LogAnalyticsCsv.family(),

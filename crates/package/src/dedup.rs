@@ -65,7 +65,7 @@ fn is_zero(n: &u64) -> bool {
 pub struct Dedup {
     /// Id digest -> content digest of the first record with that id.
     first: FastMap<[u8; 16], [u8; 16]>,
-    /// Content digests of later, different records sharing an id.
+    /// Digests of (id, content) of later, different records sharing an id.
     more: FastSet<[u8; 16]>,
     /// Content digest of a record without id -> the group (file) that first had it.
     anonymous: FastMap<[u8; 16], u32>,
@@ -110,7 +110,7 @@ impl Dedup {
                 Seen::Duplicate
             }
             Entry::Occupied(_) => {
-                if !self.more.insert(content) {
+                if !self.more.insert(key16(&[&key, &content])) {
                     self.duplicates += 1;
                     return Seen::Duplicate;
                 }
@@ -123,7 +123,10 @@ impl Dedup {
     fn conflict(&mut self, key: [u8; 16], id: &str) {
         self.conflicts.records += 1;
         if let Some(&i) = self.listed.get(&key) {
-            self.conflicts.ids[i].versions += 1;
+            // usize::MAX: an id beyond the list, already counted.
+            if let Some(listed) = self.conflicts.ids.get_mut(i) {
+                listed.versions += 1;
+            }
         } else if self.conflicts.ids.len() < MAX_LISTED_CONFLICTS {
             self.listed.insert(key, self.conflicts.ids.len());
             self.conflicts.ids.push(IdConflict {
@@ -199,8 +202,8 @@ mod tests {
     fn same_id_and_value_is_a_duplicate_whatever_the_key_order() {
         let mut d = Dedup::new();
         let a = json!({"id": "1", "n": 1, "x": {"p": true, "q": null}});
-        let b: Value = serde_json::from_str(r#"{"x": {"q": null, "p": true}, "n": 1, "id": "1"}"#)
-            .unwrap();
+        let b: Value =
+            serde_json::from_str(r#"{"x": {"q": null, "p": true}, "n": 1, "id": "1"}"#).unwrap();
         assert_eq!(d.check(Some("1"), &a, 0), Seen::New);
         assert_eq!(d.check(Some("1"), &b, 1), Seen::Duplicate);
         assert_eq!(d.duplicates(), 1);

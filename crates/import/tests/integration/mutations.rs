@@ -31,12 +31,23 @@ fn data(rel: &str) -> PathBuf {
 enum Mutation {
     Truncate(usize),
     Flip(usize, u8),
-    Splice { from: usize, len: usize, to: usize },
-    Repeat { from: usize, len: usize, times: usize },
+    Splice {
+        from: usize,
+        len: usize,
+        to: usize,
+    },
+    Repeat {
+        from: usize,
+        len: usize,
+        times: usize,
+    },
     /// Re-encoded as Latin-1 would write it (every non-ASCII byte becomes `é`).
     Latin1,
     /// A field of `len` bytes inserted at an offset.
-    Huge { at: usize, len: usize },
+    Huge {
+        at: usize,
+        len: usize,
+    },
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -109,18 +120,33 @@ fn check(name: &str, bytes: &[u8], skip: bool) -> Result<(), TestCaseError> {
     };
     let started = Instant::now();
     let result = import_into(&wd, std::slice::from_ref(&file), &opts);
-    prop_assert!(started.elapsed() < MAX_CASE, "{name}: took {:?}", started.elapsed());
+    prop_assert!(
+        started.elapsed() < MAX_CASE,
+        "{name}: took {:?}",
+        started.elapsed()
+    );
     let mut left: Vec<String> = std::fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     left.sort();
-    prop_assert_eq!(left, vec!["in".to_string(), "work".to_string()], "nothing outside the work folder");
-    prop_assert_eq!(std::fs::read(&file).unwrap(), bytes, "the input is untouched");
+    prop_assert_eq!(
+        left,
+        vec!["in".to_string(), "work".to_string()],
+        "nothing outside the work folder"
+    );
+    prop_assert_eq!(
+        std::fs::read(&file).unwrap(),
+        bytes,
+        "the input is untouched"
+    );
     match result {
         Err(e) => {
             let text = e.to_string();
-            prop_assert!(text.contains(&file.display().to_string()), "{name}: the refusal names the file: {text}");
+            prop_assert!(
+                text.contains(&file.display().to_string()),
+                "{name}: the refusal names the file: {text}"
+            );
             if let ImportError::BadRow { row, .. } = &e {
                 prop_assert!(row.at.line > 0 && text.contains("line "), "{text}");
             }
@@ -137,12 +163,19 @@ fn check(name: &str, bytes: &[u8], skip: bool) -> Result<(), TestCaseError> {
                 prop_assert_eq!(
                     written + f.duplicates + not_imported + skipped,
                     f.rows,
-                    "{}: every row is accounted for: {:?}", name, f
+                    "{}: every row is accounted for: {:?}",
+                    name,
+                    f
                 );
             }
             for s in &report.sources {
                 if skipped > 0 {
-                    prop_assert_eq!(s.status, SourceStatus::Partial, "{}: rows were skipped", name);
+                    prop_assert_eq!(
+                        s.status,
+                        SourceStatus::Partial,
+                        "{}: rows were skipped",
+                        name
+                    );
                 } else {
                     prop_assert_eq!(s.status, SourceStatus::Complete);
                 }
@@ -154,7 +187,12 @@ fn check(name: &str, bytes: &[u8], skip: bool) -> Result<(), TestCaseError> {
 
 fn run_reader(sample: &str) {
     let bytes = std::fs::read(data(sample)).unwrap();
-    let name = Path::new(sample).file_name().unwrap().to_str().unwrap().to_string();
+    let name = Path::new(sample)
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     let mut runner = TestRunner::new(Config {
         cases: CASES,
         max_shrink_iters: 64,
@@ -163,7 +201,9 @@ fn run_reader(sample: &str) {
     });
     let started = Instant::now();
     runner
-        .run(&(mutation(), any::<bool>()), |(m, skip)| check(&name, &apply(&m, &bytes), skip))
+        .run(&(mutation(), any::<bool>()), |(m, skip)| {
+            check(&name, &apply(&m, &bytes), skip)
+        })
         .unwrap_or_else(|e| panic!("{sample}: {e}"));
     eprintln!("{sample}: {CASES} cases in {:.2?}", started.elapsed());
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

@@ -143,7 +143,10 @@ mod tests {
         assert!(same_leaf_paths(&json!({"a": 5, "b": {"c": "x"}}), &paths));
         assert!(!same_leaf_paths(&json!({"a": 5, "b": {"d": 1}}), &paths));
         assert!(!same_leaf_paths(&json!({"a": 5}), &paths));
-        assert!(!same_leaf_paths(&json!({"a": 5, "b": {"c": 2}, "e": 1}), &paths));
+        assert!(!same_leaf_paths(
+            &json!({"a": 5, "b": {"c": 2}, "e": 1}),
+            &paths
+        ));
     }
 
     #[test]

@@ -270,14 +270,18 @@ fn write_csv(
             .terminator(csv::Terminator::CRLF)
             .from_writer(Vec::new());
         header.write_record(columns).map_err(csv_err)?;
-        let bytes = header.into_inner().map_err(|e| csv_err(e.into_error().into()))?;
+        let bytes = header
+            .into_inner()
+            .map_err(|e| csv_err(e.into_error().into()))?;
         out.write_all(&bytes).map_err(io_err(csv_path))?;
     }
     let reader = BufReader::with_capacity(
         256 * 1024,
         File::open(json_path).map_err(io_err(json_path))?,
     );
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
     type Batch = (u64, u64, Vec<String>);
     let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<Batch>(workers * 2);
     let work_rx = std::sync::Mutex::new(work_rx);
@@ -291,7 +295,9 @@ fn write_csv(
                 let mut rows = CsvRows::new(columns.len(), index);
                 loop {
                     let next = work_rx.lock().expect("not poisoned").recv();
-                    let Ok((seq, first_line, lines)) = next else { return };
+                    let Ok((seq, first_line, lines)) = next else {
+                        return;
+                    };
                     let bytes = rows.batch(json_path, first_line, &lines);
                     if done_tx.send((seq, bytes)).is_err() {
                         return;
@@ -377,7 +383,12 @@ impl<'a> CsvRows<'a> {
     }
 
     /// The CSV rows of a batch of JSON lines starting at line `first`.
-    fn batch(&mut self, json_path: &Path, first: u64, lines: &[String]) -> Result<Vec<u8>, EvidenceError> {
+    fn batch(
+        &mut self,
+        json_path: &Path,
+        first: u64,
+        lines: &[String],
+    ) -> Result<Vec<u8>, EvidenceError> {
         let mut csv = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
             .from_writer(Vec::with_capacity(lines.len() * 512));

@@ -1043,8 +1043,9 @@ def la():
              "AADOperationType": a["operationType"], "Type": "AuditLogs"}
         arows.append({(c + " [UTC]" if c in DATETIME_COLS else c): r[c] for c in acols})
         # JSONL records form (Sentinel/Log Analytics query results saved one record per line)
-        jr = dict(r, TimeGenerated=a["activityDateTime"][:23] + "Z" if "." in a["activityDateTime"] else a["activityDateTime"],
-                  ActivityDateTime=a["activityDateTime"])
+        # the same instants as the CSV rows, as the query API writes them (7 fraction digits)
+        iso7 = when.strftime("%Y-%m-%dT%H:%M:%S") + "." + fracs[k] + "Z"
+        jr = dict(r, TimeGenerated=iso7, ActivityDateTime=iso7)
         ajl.append(json.dumps(jr, ensure_ascii=False, separators=(",", ":")))
     w("la-auditlogs.csv", rfc_csv(la_header(acols), arows))
     w("la-auditlogs.jsonl", "".join(x + CRLF for x in ajl), bom=False)
