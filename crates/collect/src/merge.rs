@@ -155,3 +155,37 @@ fn remove_stale(workdir: &WorkDir, source: Source) -> Result<(), CollectError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Seen;
+    use serde_json::json;
+
+    /// Pages that overlap (a slice boundary, a retried page) repeat records
+    /// value for value: those are dropped. A record that shares an id with an
+    /// earlier one but differs is kept and listed as an id conflict.
+    #[test]
+    fn the_collector_drops_only_value_equal_records_of_an_id() {
+        let mut seen = Seen::new("id");
+        let a = json!({"id": "s1", "createdDateTime": "2026-11-18T01:00:00Z", "status": {"errorCode": 0}});
+        let same: serde_json::Value = serde_json::from_str(
+            r#"{"status": {"errorCode": 0}, "createdDateTime": "2026-11-18T01:00:00Z", "id": "s1"}"#,
+        )
+        .unwrap();
+        let other = json!({"id": "s1", "createdDateTime": "2026-11-18T01:00:00Z", "status": {"errorCode": 50126}});
+        assert!(seen.fresh(&a));
+        assert!(!seen.fresh(&same), "value-equal, whatever the key order");
+        assert!(seen.fresh(&other), "same id, other content: kept");
+        assert!(!seen.fresh(&other.clone()));
+        assert!(seen.fresh(&json!({"no": "id"})));
+        assert!(
+            seen.fresh(&json!({"no": "id"})),
+            "records without id are kept"
+        );
+        assert_eq!(seen.dedup.duplicates(), 2);
+        let c = seen.dedup.conflicts().expect("a conflict");
+        assert_eq!(c.records, 1);
+        assert_eq!(c.ids[0].id, "s1");
+        assert_eq!(c.ids[0].versions, 2);
+    }
+}

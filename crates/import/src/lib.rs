@@ -564,12 +564,14 @@ fn log_analytics_row(
         let v = if *datetime {
             match dates::read_la_date(text) {
                 dates::DateCell::Utc(t) => t,
-                _ => return Err(BadRow::new(
-                    Position::field(line, i as u64 + 1, &format!("{name} [UTC]")),
-                    format!(
+                _ => {
+                    return Err(BadRow::new(
+                        Position::field(line, i as u64 + 1, &format!("{name} [UTC]")),
+                        format!(
                         "{text:?} is not a Log Analytics date and time (M/D/YYYY, h:mm:ss.fff AM)"
                     ),
-                )),
+                    ))
+                }
             }
         } else {
             text.to_string()
