@@ -4,13 +4,15 @@ use super::print_json;
 use crate::cli::{CustodyRecordArgs, CustodyShowArgs};
 use anyhow::{bail, Context, Result};
 use m365_preserve_package::acquisition::Host;
-use m365_preserve_package::custody::{chain_line, check_chain, CustodyAction, CustodyEvent};
+use m365_preserve_package::custody::{
+    append_locked, chain_line, check_chain, ChainBroken, CustodyAction, CustodyEvent,
+};
 use m365_preserve_package::hashing::{sha256_hex, sha256_reader};
 use m365_preserve_package::paths::PackagePaths;
 use m365_preserve_package::seal::Seal;
 use m365_preserve_package::signing::SigningKey;
-use std::fs::{File, OpenOptions};
-use std::io::{BufReader, Write};
+use std::fs::File;
+use std::io::BufReader;
 use std::process::ExitCode;
 
 fn load(paths: &PackagePaths) -> Result<(Seal, Vec<u8>, String)> {
@@ -26,19 +28,11 @@ fn load(paths: &PackagePaths) -> Result<(Seal, Vec<u8>, String)> {
 pub fn record(args: CustodyRecordArgs) -> Result<ExitCode> {
     let paths = PackagePaths::from_any(&args.package);
     let (seal, seal_bytes, text) = load(&paths)?;
-    let chain = check_chain(
-        &text,
-        &sha256_hex(&seal_bytes),
-        true,
-        Some(&seal.ciphertext.sha256),
-    );
-    if let Some(p) = chain.problems.first() {
-        bail!(
-            "{} is broken at line {}: {}; not appending (report this to the sealer)",
-            paths.custody.display(),
-            p.line,
-            p.problem
-        );
+    let genesis = sha256_hex(&seal_bytes);
+    let check = |text: &str| check_chain(text, &genesis, true, Some(&seal.ciphertext.sha256));
+    // Refuse early, before hashing a large package, when the log is already broken.
+    if let Some(p) = check(&text).problems.into_iter().next() {
+        bail!(broken(&paths, &ChainBroken(p)));
     }
     let file = File::open(&paths.ciphertext)
         .with_context(|| format!("cannot read {}", paths.ciphertext.display()))?;
@@ -56,13 +50,24 @@ pub fn record(args: CustodyRecordArgs) -> Result<ExitCode> {
     ev.host = Some(Host::this().hostname);
     ev.ciphertext_sha256 = Some(observed.clone());
     ev.matches_seal = Some(matches);
-    let seq = chain.events.len() as u64 + 1;
-    let line = chain_line(ev, seq, text.lines().last(), "", Some(&key));
-    let mut f = OpenOptions::new().append(true).open(&paths.custody)?;
-    f.write_all(format!("{line}\n").as_bytes())?;
-    f.sync_all()?;
+    // Another recorder may have appended since: the sequence number and the
+    // previous line's hash are taken under the log's lock.
+    let mut seq = 0;
+    let appended = append_locked(&paths.custody, false, check, |text, chain| {
+        seq = chain.events.len() as u64 + 1;
+        let line = chain_line(ev, seq, text.lines().last(), "", Some(&key));
+        format!("{line}\n")
+    })
+    .map_err(
+        |e| match e.get_ref().and_then(|e| e.downcast_ref::<ChainBroken>()) {
+            Some(b) => anyhow::anyhow!(broken(&paths, b)),
+            None => anyhow::Error::new(e)
+                .context(format!("cannot append to {}", paths.custody.display())),
+        },
+    )?;
+    let line = appended.trim_end();
     if args.json {
-        print_json(&serde_json::from_str::<serde_json::Value>(&line)?)?;
+        print_json(&serde_json::from_str::<serde_json::Value>(line)?)?;
     } else {
         println!(
             "Recorded event {seq} ({action}) in {}",
@@ -91,6 +96,14 @@ pub fn record(args: CustodyRecordArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(super::EXIT_FAILURE));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refusing to append to a broken log: where, and what to do.
+fn broken(paths: &PackagePaths, b: &ChainBroken) -> String {
+    format!(
+        "{}: {b}. Keep this copy as it is and ask the sender for theirs (`custody show` lists every problem)",
+        paths.custody.display()
+    )
 }
 
 pub fn show(args: CustodyShowArgs) -> Result<ExitCode> {

@@ -2,9 +2,10 @@
 //! a private work folder, then sealed like a collection.
 
 use super::print_json;
-use super::seal::{exit_code, print_outcome, Keys};
+use super::seal::{exit_code, Keys};
 use crate::cli::ImportArgs;
 use crate::logging::LogCapture;
+use crate::outcome::print_outcome;
 use crate::progress::ByteProgress;
 use anyhow::{Context, Result};
 use chrono::Utc;
@@ -61,7 +62,7 @@ pub fn run(args: ImportArgs, lang: Lang, quiet: bool, log: &LogCapture) -> Resul
         print_report_json(&sealed, &imported)?;
     } else {
         print_files(&imported, quiet);
-        print_outcome(&sealed, false)?;
+        print_outcome(&sealed, lang, false)?;
     }
     super::report::after_sealing(
         &report,
