@@ -1,6 +1,7 @@
 //! Command-line definitions (clap derive). Every option that takes a value also
 //! reads an `M365_PRESERVE_*` environment variable.
 
+use clap::CommandFactory;
 use clap::{Args, Parser, Subcommand};
 use m365_preserve_package::custody::CustodyAction;
 use m365_preserve_report::Lang;
@@ -43,6 +44,43 @@ impl Cli {
             Some(LangArg::En) => Lang::En,
             None => Lang::from_env(),
         }
+    }
+}
+
+impl Cli {
+    /// Gives each imported file the `--as` written before it (clap keeps the
+    /// options and the files apart; their positions say which goes with which).
+    pub fn place_declarations(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        let (Command::Import(args), Some(("import", m))) =
+            (&mut self.command, matches.subcommand())
+        else {
+            return Ok(());
+        };
+        let files: Vec<usize> = m
+            .indices_of("files")
+            .map(Iterator::collect)
+            .unwrap_or_default();
+        let said: Vec<usize> = m
+            .indices_of("declared")
+            .map(Iterator::collect)
+            .unwrap_or_default();
+        if let (Some(last), Some(file)) = (said.last(), files.last()) {
+            if last > file {
+                return Err(Cli::command().error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    format!(
+                        "--as {} is not followed by a file: put it before the files it describes",
+                        args.declared[said.len() - 1]
+                    ),
+                ));
+            }
+        }
+        for (file, at) in files.iter().enumerate() {
+            if let Some(i) = said.iter().rposition(|s| s < at) {
+                args.placed.insert(file, args.declared[i]);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -535,7 +573,7 @@ pub struct CollectArgs {
     #[arg(long, value_name = "RFC3339")]
     pub until: Option<chrono::DateTime<chrono::Utc>>,
     /// Only these sources (comma-separated names; default: all).
-    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = clap::value_parser!(Source))]
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = Source::collectable)]
     pub sources: Vec<Source>,
     /// Files to add as evidence byte for byte (screenshots, saved .eml/.msg).
     #[arg(long, value_name = "FILE")]
@@ -608,6 +646,14 @@ pub struct ImportArgs {
     /// Exported files to import.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// The format of the files that follow, when neither their content nor their
+    /// name can tell (a renamed sign-in download; a tool's file under another
+    /// name); only a variant of the kind the content shows is accepted.
+    #[arg(long = "as", id = "declared", value_name = "VARIANT", value_enum, action = clap::ArgAction::Append)]
+    pub declared: Vec<m365_preserve_import::Variant>,
+    /// `--as` per file (by its index), from the positions on the command line.
+    #[arg(skip)]
+    pub placed: std::collections::BTreeMap<usize, m365_preserve_import::Variant>,
     #[command(flatten)]
     pub case: CaseArgs,
     #[command(flatten)]
@@ -659,6 +705,7 @@ impl ProvenanceArgs {
                 .map(m365_preserve_package::timefmt::format_utc),
             downloaded_by: self.downloaded_by.clone(),
             note: case.note.clone(),
+            declared: Default::default(),
         }
     }
 }

@@ -32,7 +32,8 @@ pub fn run(args: ImportArgs, lang: Lang, quiet: bool, log: &LogCapture) -> Resul
     // Whatever happens next, the work folder (plaintext copies) goes away.
     let _cleanup = RemoveOnDrop(workdir.clone());
 
-    let opts = args.provenance.options(&args.case);
+    let mut opts = args.provenance.options(&args.case);
+    opts.declared = args.placed.clone();
     let imported =
         import_into(&workdir, &args.files, &opts).context("import failed; nothing was sealed")?;
 
@@ -92,8 +93,8 @@ fn print_files(report: &ImportReport, quiet: bool) {
         return;
     }
     eprintln!(
-        "{:44} {:44} {:>8} {:>6} {:>7}",
-        "file", "variant", "rows", "dups", "skipped"
+        "{:44} {:44} {:>8} {:>6} {:>9} {:>7}",
+        "file", "variant", "rows", "dups", "conflicts", "skipped"
     );
     for f in &report.files {
         let name = f
@@ -102,13 +103,20 @@ fn print_files(report: &ImportReport, quiet: bool) {
             .map(|n| n.to_string_lossy())
             .unwrap_or_default();
         eprintln!(
-            "{:44} {:44} {:>8} {:>6} {:>7}",
+            "{:44} {:44} {:>8} {:>6} {:>9} {:>7}",
             name,
             f.variant,
             f.rows,
             f.duplicates,
+            f.id_conflicts,
             f.skipped_rows.len()
         );
+        if f.id_conflicts > 0 {
+            eprintln!(
+                "  note: {} record(s) share an id with a different earlier record; both are kept and the ids listed in the manifest (id_conflicts)",
+                f.id_conflicts
+            );
+        }
         if !f.ambiguous_dates.is_empty() {
             eprintln!(
                 "  WARNING: {} date(s) could be read day-first or month-first (re-saved by a spreadsheet?); kept as written, listed in the manifest, e.g. line {} {:?}",

@@ -16,6 +16,7 @@ mod import_bad_input;
 mod import_cli;
 mod import_corpus;
 mod import_library;
+mod import_peers;
 mod kill_sim;
 mod package_bad_input;
 mod package_interop;

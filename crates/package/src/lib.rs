@@ -13,6 +13,7 @@ pub mod canonical;
 pub mod content;
 pub mod crypto;
 pub mod custody;
+pub mod dedup;
 pub mod evidence;
 pub mod hashing;
 pub mod layout;

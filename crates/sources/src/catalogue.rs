@@ -39,6 +39,11 @@ const EXCHANGE_APP: Requirement = req(
     "Office 365 Exchange Online; plus a custom read-only Exchange role holding the cmdlets",
 );
 const EXCHANGE_ONLINE: Option<&str> = Some("Exchange Online");
+/// Exported tables are read by whoever exported them; the tool asks for nothing.
+const EXPORT: Requirement = req(
+    &["Log Analytics Reader (on the workspace) or Storage Blob Data Reader"],
+    "to export the table; the import itself needs no permission",
+);
 const SIGN_IN_LICENCE: Option<&str> =
     Some("Entra ID P1/P2 (Free: 403, import the portal download)");
 
@@ -346,6 +351,46 @@ impl Source {
                         endpoint: "POST /adminapi/beta/{tenant}/InvokeCommand Get-AdminAuditLogConfig, Get-MailboxAuditBypassAssociation",
                         needs: &[EXCHANGE_APP],
                         licence: EXCHANGE_ONLINE,
+                    }
+                }
+            }
+            Source::GraphActivity => {
+                const {
+                    &SourceInfo {
+                        what: "Microsoft Graph activity logs (imported exports only)",
+                        endpoint: "Log Analytics MicrosoftGraphActivityLogs / diagnostic category MicrosoftGraphActivityLogs",
+                        needs: &[EXPORT],
+                        licence: Some("Entra ID P1/P2, diagnostic setting to Log Analytics or storage"),
+                    }
+                }
+            }
+            Source::RiskyServicePrincipals => {
+                const {
+                    &SourceInfo {
+                        what: "risky service principals (imported exports only)",
+                        endpoint: "Log Analytics AADRiskyServicePrincipals / diagnostic category RiskyServicePrincipals",
+                        needs: &[EXPORT],
+                        licence: Some("Workload Identities Premium for full details"),
+                    }
+                }
+            }
+            Source::ServicePrincipalRiskDetections => {
+                const {
+                    &SourceInfo {
+                        what: "service principal risk detections (imported exports only)",
+                        endpoint: "Log Analytics AADServicePrincipalRiskEvents / diagnostic category ServicePrincipalRiskEvents",
+                        needs: &[EXPORT],
+                        licence: Some("Workload Identities Premium for full details"),
+                    }
+                }
+            }
+            Source::Provisioning => {
+                const {
+                    &SourceInfo {
+                        what: "provisioning logs (imported exports only)",
+                        endpoint: "Log Analytics AADProvisioningLogs / diagnostic category ProvisioningLogs",
+                        needs: &[EXPORT],
+                        licence: Some("Entra ID P1/P2"),
                     }
                 }
             }

@@ -174,6 +174,8 @@ pub enum Plan {
     Messages { ids: Vec<String> },
     /// Exchange Online cmdlets whose output, in this order, makes up the source.
     Cmdlets(Vec<Cmdlet>),
+    /// Not served by Graph: the source comes only from imported exports.
+    ImportOnly,
 }
 
 fn signins(event_type: &str, targets: &[Target], whole: &Window, scope: Scope) -> Vec<Query> {
@@ -253,6 +255,10 @@ impl Source {
             | Source::ExchangePermissions
             | Source::ExchangeTransportRules
             | Source::ExchangeAuditConfig => return Plan::Cmdlets(exchange(self, targets)),
+            Source::GraphActivity
+            | Source::RiskyServicePrincipals
+            | Source::ServicePrincipalRiskDetections
+            | Source::Provisioning => return Plan::ImportOnly,
             Source::SigninsInteractive => signins("interactiveUser", targets, w, Scope::Users),
             Source::SigninsNonInteractive => {
                 signins("nonInteractiveUser", targets, w, Scope::Users)

@@ -85,6 +85,15 @@ sources! {
     ExchangeTransportRules = "exchange-transport-rules",
     /// Whether the unified audit log ingests, and who bypasses mailbox auditing (`--exchange`).
     ExchangeAuditConfig = "exchange-audit-config",
+    /// Microsoft Graph activity logs (every Graph request of the tenant's apps
+    /// and users): only in Log Analytics and diagnostic-settings exports.
+    GraphActivity = "graph-activity",
+    /// Identity Protection risky service principals, from exports.
+    RiskyServicePrincipals = "risky-service-principals",
+    /// Identity Protection risk detections of service principals, from exports.
+    ServicePrincipalRiskDetections = "service-principal-risk-detections",
+    /// Entra provisioning logs (users and groups provisioned to or from apps), from exports.
+    Provisioning = "entra-provisioning",
 }
 
 impl Source {
@@ -94,7 +103,7 @@ impl Source {
         Source::ALL
             .iter()
             .copied()
-            .filter(|s| *s != Source::Messages && !s.is_exchange())
+            .filter(|s| *s != Source::Messages && !s.is_exchange() && !s.imported_only())
     }
 
     /// The sources read from Exchange Online itself rather than Graph
@@ -113,6 +122,29 @@ impl Source {
                 | Source::ExchangeTransportRules
                 | Source::ExchangeAuditConfig
         )
+    }
+
+    /// Sources the collector cannot ask Graph for: their records come only from
+    /// imported exports (Log Analytics, diagnostic settings).
+    pub const fn imported_only(self) -> bool {
+        matches!(
+            self,
+            Source::GraphActivity
+                | Source::RiskyServicePrincipals
+                | Source::ServicePrincipalRiskDetections
+                | Source::Provisioning
+        )
+    }
+
+    /// A source `collect --sources` can gather: any name but an import-only one.
+    pub fn collectable(name: &str) -> Result<Source, String> {
+        let source: Source = name.parse().map_err(|e: UnknownSource| e.to_string())?;
+        if source.imported_only() {
+            return Err(format!(
+                "{source} comes only from exported files (Log Analytics or diagnostic-settings exports); import them with --import FILE"
+            ));
+        }
+        Ok(source)
     }
 
     /// The source named `name` (as in file names and the manifest).

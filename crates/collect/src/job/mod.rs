@@ -429,6 +429,7 @@ impl Collection {
                     Plan::Cmdlets(cmdlets) => {
                         collector.exchange_source(source, &cmdlets, access).await
                     }
+                    Plan::ImportOnly => collector.import_only(source),
                 }
             }
         });
