@@ -3,6 +3,7 @@
 
 use super::connect::connection;
 use super::seal::{exit_code, print_outcome, Keys};
+use super::send;
 use crate::cli::CollectArgs;
 use crate::logging::LogCapture;
 use crate::progress::{ByteProgress, SourceBars};
@@ -14,8 +15,27 @@ use std::process::ExitCode;
 
 pub fn run(args: CollectArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new()?;
-    let collected = rt.block_on(collect(&args, quiet, log))?;
+    let dest = args
+        .send
+        .send_to
+        .as_deref()
+        .map(send::destination)
+        .transpose()?;
+    let keys = Keys::from_flags(&args.recipients, &args.sealing)?;
+    let collected = rt.block_on(collect(&args, &keys, quiet, log))?;
     let sealed = &collected.sealed;
+    let sent = match &dest {
+        Some(d) => Some(rt.block_on(send::upload(
+            &sealed.paths,
+            d,
+            &args.send.upload,
+            args.case.examiner.clone(),
+            None,
+            &keys.signing_key,
+            quiet,
+        ))?),
+        None => None,
+    };
     if args.json {
         super::print_json(&json!({
             "package": sealed.paths.ciphertext,
@@ -25,9 +45,13 @@ pub fn run(args: CollectArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode>
             "completeness": sealed.seal.completeness,
             "sources": collected.summaries,
             "seal_document": sealed.seal,
+            "sent": sent,
         }))?;
     } else {
         print_outcome(sealed, false)?;
+        if let Some(r) = &sent {
+            send::print_report(r, &keys.signing_key, false)?;
+        }
     }
     Ok(exit_code(sealed))
 }
@@ -52,8 +76,12 @@ pub fn collection(args: &CollectArgs) -> Collection {
 }
 
 /// Collects and seals, with progress on stderr and the sources' table at the end.
-pub async fn collect(args: &CollectArgs, quiet: bool, log: &LogCapture) -> Result<Collected> {
-    let keys = Keys::from_flags(&args.recipients, &args.sealing)?;
+pub async fn collect(
+    args: &CollectArgs,
+    keys: &Keys,
+    quiet: bool,
+    log: &LogCapture,
+) -> Result<Collected> {
     let conn = connection(&args.connect)?;
     let progress = ByteProgress::new("sealing", quiet);
     let snapshot = || log.snapshot();

@@ -3,29 +3,35 @@
 use super::print_json;
 use crate::cli::{CustodyRecordArgs, CustodyShowArgs};
 use anyhow::{bail, Context, Result};
+use m365_preserve_handover::Location;
 use m365_preserve_package::acquisition::Host;
 use m365_preserve_package::custody::{chain_line, check_chain, CustodyAction, CustodyEvent};
 use m365_preserve_package::hashing::{sha256_hex, sha256_reader};
-use m365_preserve_package::paths::PackagePaths;
+use m365_preserve_package::reader::{PackageFile, PackageReader};
 use m365_preserve_package::seal::Seal;
 use m365_preserve_package::signing::SigningKey;
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::{BufReader, Write};
 use std::process::ExitCode;
 
-fn load(paths: &PackagePaths) -> Result<(Seal, Vec<u8>, String)> {
-    let seal_bytes = std::fs::read(&paths.seal)
-        .with_context(|| format!("cannot read the seal {}", paths.seal.display()))?;
+fn load(paths: &dyn PackageReader) -> Result<(Seal, Vec<u8>, String)> {
+    let seal_bytes = paths
+        .read_all(PackageFile::Seal)
+        .with_context(|| format!("cannot read the seal {}", paths.describe(PackageFile::Seal)))?;
     let seal: Seal = serde_json::from_slice(&seal_bytes)
-        .with_context(|| format!("{} is not a seal", paths.seal.display()))?;
-    let text = std::fs::read_to_string(&paths.custody)
-        .with_context(|| format!("cannot read {}", paths.custody.display()))?;
+        .with_context(|| format!("{} is not a seal", paths.describe(PackageFile::Seal)))?;
+    let text = paths
+        .read_all(PackageFile::Custody)
+        .map_err(anyhow::Error::from)
+        .and_then(|b| Ok(String::from_utf8(b)?))
+        .with_context(|| format!("cannot read {}", paths.describe(PackageFile::Custody)))?;
     Ok((seal, seal_bytes, text))
 }
 
 pub fn record(args: CustodyRecordArgs) -> Result<ExitCode> {
-    let paths = PackagePaths::from_any(&args.package);
-    let (seal, seal_bytes, text) = load(&paths)?;
+    let mut location = Location::parse(args.package.as_os_str())?;
+    let paths = location.reader();
+    let (seal, seal_bytes, text) = load(paths)?;
     let chain = check_chain(
         &text,
         &sha256_hex(&seal_bytes),
@@ -35,14 +41,16 @@ pub fn record(args: CustodyRecordArgs) -> Result<ExitCode> {
     if let Some(p) = chain.problems.first() {
         bail!(
             "{} is broken at line {}: {}; not appending (report this to the sealer)",
-            paths.custody.display(),
+            paths.describe(PackageFile::Custody),
             p.line,
             p.problem
         );
     }
-    let file = File::open(&paths.ciphertext)
-        .with_context(|| format!("cannot read {}", paths.ciphertext.display()))?;
-    let (_, observed) = sha256_reader(BufReader::with_capacity(1 << 20, file))?;
+    let file = paths
+        .open(PackageFile::Ciphertext)
+        .with_context(|| format!("cannot read {}", paths.describe(PackageFile::Ciphertext)))?;
+    let (_, observed) = sha256_reader(BufReader::with_capacity(1 << 20, file))
+        .with_context(|| format!("cannot read {}", paths.describe(PackageFile::Ciphertext)))?;
     let matches = observed == seal.ciphertext.sha256;
     let key = match &args.signing_key {
         Some(p) => SigningKey::load(p)?,
@@ -58,16 +66,23 @@ pub fn record(args: CustodyRecordArgs) -> Result<ExitCode> {
     ev.matches_seal = Some(matches);
     let seq = chain.events.len() as u64 + 1;
     let line = chain_line(ev, seq, text.lines().last(), "", Some(&key));
-    let mut f = OpenOptions::new().append(true).open(&paths.custody)?;
-    f.write_all(format!("{line}\n").as_bytes())?;
-    f.sync_all()?;
+    let written = match &mut location {
+        Location::Local(p) => {
+            let mut f = OpenOptions::new().append(true).open(&p.custody)?;
+            f.write_all(format!("{line}\n").as_bytes())?;
+            f.sync_all()?;
+            p.custody.display().to_string()
+        }
+        // In storage nothing is overwritten: the log with the new line is a new object.
+        Location::Remote(r) => {
+            r.write_custody(format!("{text}{line}\n"))?;
+            r.describe(PackageFile::Custody)
+        }
+    };
     if args.json {
         print_json(&serde_json::from_str::<serde_json::Value>(&line)?)?;
     } else {
-        println!(
-            "Recorded event {seq} ({action}) in {}",
-            paths.custody.display()
-        );
+        println!("Recorded event {seq} ({action}) in {written}");
         println!(
             "  ciphertext SHA-256 {observed} ({})",
             if matches {
@@ -94,8 +109,9 @@ pub fn record(args: CustodyRecordArgs) -> Result<ExitCode> {
 }
 
 pub fn show(args: CustodyShowArgs) -> Result<ExitCode> {
-    let paths = PackagePaths::from_any(&args.package);
-    let (seal, seal_bytes, text) = load(&paths)?;
+    let location = Location::parse(args.package.as_os_str())?;
+    let paths = location.reader();
+    let (seal, seal_bytes, text) = load(paths)?;
     let chain = check_chain(
         &text,
         &sha256_hex(&seal_bytes),
@@ -108,7 +124,7 @@ pub fn show(args: CustodyShowArgs) -> Result<ExitCode> {
         println!(
             "Custody of case {} ({})",
             seal.case_id,
-            paths.custody.display()
+            paths.describe(PackageFile::Custody)
         );
         for e in &chain.events {
             let to =

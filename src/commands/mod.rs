@@ -9,6 +9,7 @@ mod import;
 mod keygen;
 mod open;
 mod seal;
+mod send;
 mod sim;
 mod verify;
 
@@ -37,6 +38,7 @@ pub fn run(cli: Cli, log: &LogCapture) -> Result<ExitCode> {
         Command::Demo(args) => demo::run(args, quiet, log),
         Command::Sim(args) => sim::run(args),
         Command::Import(args) => import::run(*args, quiet, log),
+        Command::Send(args) => send::run(args, quiet),
     }
 }
 
