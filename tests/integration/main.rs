@@ -9,6 +9,7 @@ mod client_sim;
 mod collect_sim;
 mod common;
 mod doctor_sim;
+mod handover;
 mod import_bad_input;
 mod import_cli;
 mod import_corpus;
