@@ -621,7 +621,7 @@ pub struct UploadArgs {
     pub retain_until: Option<chrono::DateTime<chrono::Utc>>,
     /// With --retain-until: compliance (nobody can shorten it or delete) or governance
     /// (privileged users can).
-    #[arg(long, value_enum, default_value_t = m365_preserve_handover::RetentionMode::Compliance, env = "M365_PRESERVE_RETENTION_MODE")]
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = m365_preserve_handover::RetentionMode::Compliance, env = "M365_PRESERVE_RETENTION_MODE")]
     pub retention_mode: m365_preserve_handover::RetentionMode,
     /// Pieces uploaded at once.
     #[arg(long, value_name = "N", default_value_t = 4, env = "M365_PRESERVE_PARALLEL", value_parser = clap::value_parser!(u32).range(1..=64))]

@@ -5,7 +5,7 @@ use super::print_json;
 use crate::cli::{SendArgs, UploadArgs};
 use crate::progress::ByteProgress;
 use anyhow::{Context, Result};
-use m365_preserve_handover::dest::ProcessEnv;
+use m365_preserve_handover::dest::{Access, ProcessEnv};
 use m365_preserve_handover::receipt::ReadBackStatus;
 use m365_preserve_handover::{send, Destination, Retention, SendOptions, SendReport};
 use m365_preserve_package::paths::PackagePaths;
@@ -40,7 +40,9 @@ pub fn run(args: SendArgs, quiet: bool) -> Result<ExitCode> {
 
 /// The destination of `--to` / `--send`, checked before anything else is done.
 pub fn destination(url: &str) -> Result<Destination> {
-    Ok(Destination::parse(url, &ProcessEnv)?)
+    let dest = Destination::parse(url, &ProcessEnv)?;
+    dest.check(Access::Write, chrono::Utc::now())?;
+    Ok(dest)
 }
 
 fn examiner(paths: &PackagePaths) -> Result<String> {

@@ -98,11 +98,9 @@ impl Azurite {
             return None;
         }
         let port = free_port();
-        let dir = tempfile::tempdir().unwrap().keep();
         let child = Command::new("azurite-blob")
             .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
-            .args(["--inMemoryPersistence", "--disableTelemetry", "--location"])
-            .arg(&dir)
+            .args(["--inMemoryPersistence", "--disableTelemetry"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -172,6 +170,9 @@ fn http(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16,
         let mut req = client.request(method.parse().unwrap(), url);
         for (k, v) in headers {
             req = req.header(*k, *v);
+        }
+        if body.is_empty() {
+            req = req.header("content-length", "0");
         }
         let resp = req.body(body.to_vec()).send().await.unwrap();
         let status = resp.status().as_u16();
@@ -638,6 +639,7 @@ fn import_send_uploads_right_after_sealing_and_records_no_sas() {
 // ---------------------------------------------------------------- S3
 
 const S3_KEY: &str = "m365preservetest";
+const RUSTACK_SECRET: &str = "rustack-secret-9b1f4e2a";
 
 /// An S3 emulator on loopback with the test credentials.
 struct S3Emulator {
@@ -658,7 +660,7 @@ impl S3Emulator {
             .env("SERVICES", "s3")
             .env("S3_SKIP_SIGNATURE_VALIDATION", "false")
             .env("ACCESS_KEY", S3_KEY)
-            .env("SECRET_KEY", "test")
+            .env("SECRET_KEY", RUSTACK_SECRET)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -668,7 +670,7 @@ impl S3Emulator {
         Some(Self {
             _server: server,
             endpoint: format!("http://127.0.0.1:{port}"),
-            secret: "test".into(),
+            secret: RUSTACK_SECRET.into(),
         })
     }
 
@@ -837,6 +839,7 @@ fn s3_multipart_with_checksums_and_object_lock_then_verify_in_place() {
         .unwrap();
     assert!(!bad.status.success(), "{}", text(&bad));
     assert_no_secret("wrong-secret-value", &[&bad], &[]);
+    assert_no_secret(&s3.secret, &[&sent, &v], &[&case.path("out")]);
 }
 
 #[test]

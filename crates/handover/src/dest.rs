@@ -87,9 +87,9 @@ pub struct Retention {
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum RetentionMode {
-    /// Nobody, not even the account's root user, can shorten it or delete the object.
+    // Nobody, not even the account's root user, can shorten it or delete the object.
     Compliance,
-    /// Users with a special permission can lift it.
+    // Users with a special permission (s3:BypassGovernanceRetention) can lift it.
     Governance,
 }
 
