@@ -594,7 +594,13 @@ pub struct SendArgs {
     pub package: PathBuf,
     /// The container SAS URL (https://ACCOUNT.blob.core.windows.net/CONTAINER[/PREFIX]?SAS) or
     /// s3://BUCKET[/PREFIX]; quote it in the shell.
-    #[arg(long, value_name = "URL", env = "M365_PRESERVE_SEND_TO")]
+    // hide_env_values: the variable holds the SAS, which --help would print.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "M365_PRESERVE_SEND_TO",
+        hide_env_values = true
+    )]
     pub to: String,
     /// Who sends (default: the seal's examiner).
     #[arg(long, value_name = "NAME", env = "M365_PRESERVE_BY")]
@@ -640,7 +646,13 @@ pub struct UploadArgs {
 #[derive(Debug, Args)]
 pub struct SendAfterArgs {
     /// Upload the package right after sealing, as `send --to URL` does (see `send --help`).
-    #[arg(long = "send", value_name = "URL", env = "M365_PRESERVE_SEND")]
+    // hide_env_values: the variable holds the SAS, which --help would print.
+    #[arg(
+        long = "send",
+        value_name = "URL",
+        env = "M365_PRESERVE_SEND",
+        hide_env_values = true
+    )]
     pub send_to: Option<String>,
     #[command(flatten)]
     pub upload: UploadArgs,

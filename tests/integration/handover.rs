@@ -543,6 +543,8 @@ fn azure_interrupted_send_resumes_with_the_blocks_not_yet_sent() {
         .expect("a send journal");
     let j: Value = serde_json::from_slice(&std::fs::read(&journal).unwrap()).unwrap();
     assert_eq!(j["upload"]["done"].as_object().unwrap().len(), 2, "{j}");
+    // The journal left by the interrupted send holds no SAS signature.
+    assert_no_secret(sig(&sas), &[], &[&case.path("out")]);
     assert!(
         !pkg.custody.exists()
             || !std::fs::read_to_string(&pkg.custody)
@@ -634,6 +636,92 @@ fn import_send_uploads_right_after_sealing_and_records_no_sas() {
     assert!(acq.contains("?<redacted>"), "{acq}");
     let secret = sas.split("sig=").nth(1).unwrap();
     assert_no_secret(secret, &[&o, &op], &[&case.path("out"), &opened]);
+}
+
+/// The `sig` value of a SAS query, as it appears in the query (URL-encoded).
+fn sig(sas: &str) -> &str {
+    sas.split("sig=").nth(1).unwrap().split('&').next().unwrap()
+}
+
+#[test]
+fn no_secret_in_trace_logs_errors_or_help() {
+    let Some(az) = Azurite::start() else { return };
+    let url = az.create("traced");
+    let case = Case::new();
+    let pkg = case.seal(&case.evidence(), "out");
+    let (write_sas, read_sas) = (az.sas("traced", "cw"), az.sas("traced", "r"));
+    // -vv: every log line of the tool and of its HTTP stack, on stderr.
+    let sent = bin()
+        .args(["-vv", "send"])
+        .arg(&pkg.ciphertext)
+        .args(["--to", &format!("{url}?{write_sas}")])
+        .output()
+        .unwrap();
+    assert!(sent.status.success(), "{}", text(&sent));
+    assert!(text(&sent).contains("TRACE"), "{}", text(&sent));
+    let ct = pkg.ciphertext.file_name().unwrap().to_string_lossy();
+    let verified = bin()
+        .args(["-vv", "verify", &format!("{url}/{ct}?{read_sas}"), "-i"])
+        .arg(case.identity())
+        .output()
+        .unwrap();
+    assert!(verified.status.success(), "{}", text(&verified));
+    // Refused: a read SAS for sending, a write SAS for reading, the service's
+    // 403 for a changed signature, an unsupported scheme, an unreachable host.
+    let refused: Vec<Output> = [
+        ("send", format!("{url}?{read_sas}")),
+        ("verify", format!("{url}/{ct}?{write_sas}")),
+        (
+            "verify",
+            format!("{url}/{ct}?{}", read_sas.replace("sig=", "sig=AAAA")),
+        ),
+        ("verify", format!("ftp://127.0.0.1/traced/{ct}?{read_sas}")),
+        ("custody", format!("HTTPS://127.0.0.1:1/x/{ct}?{read_sas}")),
+        (
+            "send",
+            format!("http://127.0.0.1:1/{AZ_ACCOUNT}/x?{write_sas}"),
+        ),
+    ]
+    .into_iter()
+    .map(|(cmd, u)| {
+        let mut c = bin();
+        match cmd {
+            "send" => c.args(["-vv", "send"]).arg(&pkg.seal).args(["--to", &u]),
+            "custody" => c.args(["-vv", "custody", "show", &u]),
+            _ => c.args(["-vv", "verify", &u]),
+        };
+        let o = c.output().unwrap();
+        assert!(!o.status.success(), "{cmd} {u}: {}", text(&o));
+        o
+    })
+    .collect();
+    // --help shows the environment variables, never the values that hold a SAS.
+    let help = bin()
+        .args(["send", "--help"])
+        .env("M365_PRESERVE_SEND_TO", format!("{url}?{write_sas}"))
+        .output()
+        .unwrap();
+    let import_help = bin()
+        .args(["import", "--help"])
+        .env("M365_PRESERVE_SEND", format!("{url}?{write_sas}"))
+        .output()
+        .unwrap();
+    assert!(
+        text(&help).contains("M365_PRESERVE_SEND_TO"),
+        "{}",
+        text(&help)
+    );
+    let mut outputs: Vec<&Output> = vec![&sent, &verified, &help, &import_help];
+    outputs.extend(refused.iter());
+    for secret in [sig(&write_sas), sig(&read_sas)] {
+        let decoded = url::form_urlencoded::parse(format!("s={secret}").as_bytes())
+            .next()
+            .unwrap()
+            .1
+            .into_owned();
+        assert_no_secret(secret, &outputs, &[&case.path("out")]);
+        assert_no_secret(&decoded, &outputs, &[&case.path("out")]);
+    }
 }
 
 // ---------------------------------------------------------------- S3

@@ -25,11 +25,17 @@ pub enum Location {
     Remote(Box<RemotePackage>),
 }
 
-/// Whether a command-line argument names storage rather than a local path.
+/// Whether a command-line argument names storage rather than a local path:
+/// anything that starts with a URL scheme and `://` (RFC 3986 section 3.1), so
+/// that an unsupported or mistyped scheme is refused as a URL (its query may
+/// hold a secret) instead of being echoed back as a missing file.
 pub fn is_url(arg: &str) -> bool {
-    ["https://", "http://", "s3://"]
-        .iter()
-        .any(|p| arg.starts_with(p))
+    arg.split_once("://").is_some_and(|(scheme, _)| {
+        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    })
 }
 
 impl Location {
@@ -179,7 +185,10 @@ fn split_url(url: &str) -> Result<(String, String), HandoverError> {
         .and_then(|mut s| s.next_back().map(String::from))
         .filter(|f| !f.is_empty())
         .ok_or_else(|| DestinationError::NotAPackageFile(redact_url(&u)))?;
-    u.path_segments_mut().expect("http URL").pop();
+    let shown = redact_url(&u);
+    u.path_segments_mut()
+        .map_err(|()| DestinationError::NotAPackageFile(shown))?
+        .pop();
     Ok((u.to_string(), file))
 }
 
@@ -353,5 +362,8 @@ mod tests {
             ("s3://b/cases".into(), "C_1.seal.json".into())
         );
         assert!(is_url("s3://b/x") && !is_url("out/C_1.zip.age"));
+        // Any scheme counts, so that its query is never echoed as a path.
+        assert!(is_url("ftp://h/C_1.zip.age?sig=x") && is_url("HTTPS://h/c/C_1.zip.age"));
+        assert!(!is_url("C:\\evidence\\C_1.zip.age") && !is_url("://x") && !is_url("out/a://b"));
     }
 }
