@@ -6,7 +6,9 @@
 #      same collection with --concurrency 1 (one query at a time, the way existing
 #      tools collect);
 #   2. the large profile (1,000,000 generated sign-ins by default): every sign-in
-#      of every employee, peak RSS of the collector.
+#      of every employee, peak RSS of the collector; then the triage report of
+#      the same work folder (`report --evidence`), its wall time against the
+#      collection's and its peak RSS.
 #
 #   bash bench/collect.sh
 #
@@ -72,7 +74,7 @@ C="$(wall concurrent)"; S="$(wall sequential)"
 read -r RATIO SPEEDUP < <(python3 -c "import sys; b,c,s=map(float,sys.argv[1:]); print(f'{c/b:.2f} {s/c:.1f}')" "$BOUND" "$C" "$S")
 fi
 
-LARGE_LINE="(skipped)"
+LARGE_LINE="(skipped)" REPORT_LINE="(skipped)"
 if [ "$LARGE" != 0 ]; then
     log "step 2: large profile, $LARGE sign-ins"
     start_sim large --profile fast --time-scale 100 --large-signins "$LARGE"
@@ -81,10 +83,15 @@ if [ "$LARGE" != 0 ]; then
 import json,sys
 for u in json.load(open(sys.argv[1]))["users"]:
     if u.get("userType") == "Member" and u.get("accountEnabled", True): print(u["userPrincipalName"])' "$ROOT/samples/tenant/tenant.json")
-    collect large 100 "${USERS[@]}" --level 1 \
+    collect large 100 "${USERS[@]}" --level 1 --keep-workdir \
         --sources entra-signins-interactive,entra-signins-noninteractive,entra-signins-serviceprincipal,entra-signins-managedidentity
     stop_sim
     LARGE_LINE="$(records large) records in $(wall large) s, peak RSS $(rss_mib large) MiB"
+    WORK="$(ls -d "$OUT"/large/.work-* | head -1)"
+    log "step 3: triage report of the large work folder"
+    /usr/bin/time -v -o "$OUT/report-time.txt" "$BIN" report --quiet --lang en \
+        --evidence "$WORK" --to "$OUT/large-report" >"$OUT/report.out"
+    REPORT_LINE="$(wall report) s ($(python3 -c "import sys; print(f'{100*float(sys.argv[1])/float(sys.argv[2]):.1f}')" "$(wall report)" "$(wall large)") % of the collection), peak RSS $(rss_mib report) MiB"
 fi
 
 {
@@ -96,6 +103,7 @@ echo "| collect --concurrency 1 | ${S} s |"
 echo "| wall / lower bound | ${RATIO}x |"
 echo "| speedup over --concurrency 1 | ${SPEEDUP}x |"
 echo "| large profile ($LARGE sign-ins, all employees) | $LARGE_LINE |"
+echo "| triage report of the large profile's work folder | $REPORT_LINE |"
 echo
 if [ "$REALISTIC" != 0 ]; then
 echo "Per-budget requests of the concurrent run (bench/collect_bound.py):"

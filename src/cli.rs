@@ -3,6 +3,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use m365_preserve_package::custody::CustodyAction;
+use m365_preserve_report::Lang;
 use m365_preserve_sources::Source;
 use std::path::PathBuf;
 
@@ -20,8 +21,29 @@ pub struct Cli {
     /// More detail in the log (-v: debug, -vv: trace).
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Language of the report and the console summary (default: from LANG / LC_ALL).
+    #[arg(long, global = true, value_enum, env = "M365_PRESERVE_LANG")]
+    pub lang: Option<LangArg>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// A language of the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LangArg {
+    Ja,
+    En,
+}
+
+impl Cli {
+    /// The language asked for, or the locale's.
+    pub fn language(&self) -> Lang {
+        match self.lang {
+            Some(LangArg::Ja) => Lang::Ja,
+            Some(LangArg::En) => Lang::En,
+            None => Lang::from_env(),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -38,6 +60,52 @@ pub enum Command {
     Sim(SimArgs),
     Import(Box<ImportArgs>),
     Send(SendArgs),
+    Report(ReportArgs),
+    Interview(InterviewArgs),
+}
+
+/// Make (or re-make) the triage report of a package or of an opened package.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  m365-preserve report out/IR-2026-042_20261125T061500Z.zip.age --identity firm.agekey --to ./report-042
+  m365-preserve report --evidence ./case-042 --to ./report-042 --lang ja
+
+The report is derived from the evidence: the same evidence gives the same findings.json.
+It is written to a new or empty folder; the package and the evidence are never changed.")]
+pub struct ReportArgs {
+    /// The package (any of its four files); it is verified and decrypted to a private temporary folder.
+    #[arg(required_unless_present = "evidence", conflicts_with = "evidence")]
+    pub package: Option<PathBuf>,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+    /// An opened package (or a work folder) instead of a package.
+    #[arg(long, value_name = "DIR")]
+    pub evidence: Option<PathBuf>,
+    /// Folder for the report (new or empty; default: report-<case or folder name>).
+    #[arg(long, value_name = "DIR")]
+    pub to: Option<PathBuf>,
+    #[command(flatten)]
+    pub checks: CheckArgs,
+}
+
+/// Record the victim's account of what happened (the checklist's first step).
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  m365-preserve interview --out interview.json             # asks the questions at the terminal
+  m365-preserve interview --template > interview.json      # a file to fill in
+Seal it with the evidence: m365-preserve collect ... --interview interview.json")]
+pub struct InterviewArgs {
+    /// Print a file to fill in instead of asking.
+    #[arg(long)]
+    pub template: bool,
+    /// Where to write the answers.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "interview.json",
+        conflicts_with = "template"
+    )]
+    pub out: PathBuf,
 }
 
 /// Who can decrypt the package.
@@ -474,6 +542,8 @@ pub struct CollectArgs {
     pub imports: Vec<PathBuf>,
     #[command(flatten)]
     pub provenance: ProvenanceArgs,
+    #[command(flatten)]
+    pub reporting: ReportingArgs,
     /// Keep the work folder after sealing.
     #[arg(long)]
     pub keep_workdir: bool,
@@ -540,9 +610,22 @@ pub struct ImportArgs {
     pub provenance: ProvenanceArgs,
     #[command(flatten)]
     pub send: SendAfterArgs,
+    #[command(flatten)]
+    pub reporting: ReportingArgs,
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The report that ends a collection or an import.
+#[derive(Debug, Args)]
+pub struct ReportingArgs {
+    /// The victim's account (from `m365-preserve interview`), sealed with the evidence.
+    #[arg(long, value_name = "FILE", env = "M365_PRESERVE_INTERVIEW")]
+    pub interview: Option<PathBuf>,
+    /// Do not write the administrator's copy of the report beside the package.
+    #[arg(long)]
+    pub no_local_report: bool,
 }
 
 /// Where imported files came from, and what to do with unreadable rows.

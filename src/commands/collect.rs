@@ -10,10 +10,11 @@ use crate::progress::{ByteProgress, SourceBars};
 use anyhow::Result;
 use m365_preserve_collect::job::{Collected, Collection, DEFAULT_CONCURRENCY};
 use m365_preserve_package::evidence::{SourceStatus, SourceSummary};
+use m365_preserve_report::Lang;
 use serde_json::json;
 use std::process::ExitCode;
 
-pub fn run(args: CollectArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
+pub fn run(args: CollectArgs, lang: Lang, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new()?;
     let dest = args
         .send
@@ -24,6 +25,13 @@ pub fn run(args: CollectArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode>
     let keys = Keys::from_flags(&args.recipients, &args.sealing)?;
     let collected = rt.block_on(collect(&args, &keys, quiet, log))?;
     let sealed = &collected.sealed;
+    super::report::after_sealing(
+        &collected.report,
+        sealed,
+        lang,
+        !args.reporting.no_local_report,
+        quiet || args.json,
+    )?;
     let sent = match &dest {
         Some(d) => Some(rt.block_on(send::upload(
             &sealed.paths,
@@ -72,6 +80,7 @@ pub fn collection(args: &CollectArgs) -> Collection {
         import_options: args.provenance.options(&args.case),
         resume: args.resume.clone(),
         keep_workdir: args.keep_workdir,
+        interview: args.reporting.interview.clone(),
     }
 }
 

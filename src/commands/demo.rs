@@ -19,6 +19,7 @@ use m365_preserve_package::signing::SigningKey;
 use m365_preserve_package::verify::{verify, EntrySink, HashOnly, Inside};
 use m365_preserve_package::write_private_file;
 use m365_preserve_package::zipwrite::ZipOptions;
+use m365_preserve_report::Lang;
 use m365_preserve_sim::scenario::{default_fixture, DEMO_SECRET, TOOL_CLIENT_ID};
 use m365_preserve_sim::server::{start, FixtureSource, Profile, SimConfig};
 use m365_preserve_sources::{AuditApi, SpScope};
@@ -31,7 +32,7 @@ const TIME_SCALE: f64 = 50.0;
 const CASE: &str = "DEMO";
 const VICTIM: &str = "hanako.sato@contoso-jp.onmicrosoft.com";
 
-pub fn run(args: DemoArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
+pub fn run(args: DemoArgs, lang: Lang, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let (identity_path, public) = throwaway_key(&args.out)?;
@@ -55,6 +56,7 @@ pub fn run(args: DemoArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
     let (collected, violations) = rt.block_on(collect_from_sim(&sealer, quiet))?;
     let sealed = &collected.sealed;
     print_outcome(sealed, false)?;
+    super::report::after_sealing(&collected.report, sealed, lang, true, quiet)?;
     let ids = Identities::from_file(&identity_path)?;
     let mut sink = HashOnly;
     let inside = Inside {
@@ -128,6 +130,7 @@ fn demo_collection(fixture: &m365_preserve_sim::fixture::Fixture) -> Collection 
         import_options: ImportOptions::default(),
         resume: None,
         keep_workdir: false,
+        interview: None,
     }
 }
 

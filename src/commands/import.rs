@@ -15,10 +15,11 @@ use m365_preserve_package::content::plan_content;
 use m365_preserve_package::evidence::SourceStatus;
 use m365_preserve_package::seal::{seal, Provenance, Sealed};
 use m365_preserve_package::workdir::WorkDir;
+use m365_preserve_report::Lang;
 use serde_json::json;
 use std::process::ExitCode;
 
-pub fn run(args: ImportArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
+pub fn run(args: ImportArgs, lang: Lang, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
     let started = Utc::now();
     let dest = args
         .send
@@ -39,9 +40,20 @@ pub fn run(args: ImportArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> 
     let _cleanup = RemoveOnDrop(workdir.clone());
 
     let opts = args.provenance.options(&args.case);
-    let report =
+    let imported =
         import_into(&workdir, &args.files, &opts).context("import failed; nothing was sealed")?;
 
+    let info = m365_preserve_report::PackageInfo {
+        case_id: args.case.case.clone(),
+        ..Default::default()
+    };
+    let report = m365_preserve_report::prepare(
+        &workdir,
+        args.reporting.interview.as_deref(),
+        &args.case.examiner,
+        &info,
+    )
+    .context("the report could not be written; nothing was sealed")?;
     let progress = ByteProgress::new("sealing", quiet);
     let snapshot = || log.snapshot();
     let sealer = keys.sealer(&args.case, &args.sealing, &snapshot, &progress);
@@ -68,14 +80,21 @@ pub fn run(args: ImportArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> 
         None => None,
     };
     if args.json {
-        print_report_json(&sealed, &report, sent.as_ref())?;
+        print_report_json(&sealed, &imported, sent.as_ref())?;
     } else {
-        print_files(&report, quiet);
+        print_files(&imported, quiet);
         print_outcome(&sealed, false)?;
         if let Some(r) = &sent {
             send::print_report(r, &keys.signing_key, false)?;
         }
     }
+    super::report::after_sealing(
+        &report,
+        &sealed,
+        lang,
+        !args.reporting.no_local_report,
+        quiet || args.json,
+    )?;
     Ok(exit_code(&sealed))
 }
 

@@ -6,8 +6,10 @@ mod custody;
 mod demo;
 mod doctor;
 mod import;
+mod interview;
 mod keygen;
 mod open;
+mod report;
 mod seal;
 mod send;
 mod sim;
@@ -26,6 +28,7 @@ pub const EXIT_INCOMPLETE: u8 = 3;
 
 pub fn run(cli: Cli, log: &LogCapture) -> Result<ExitCode> {
     let quiet = cli.quiet;
+    let lang = cli.language();
     match cli.command {
         Command::Seal(args) => seal::run(args, quiet, log),
         Command::Verify(args) => verify::run(args),
@@ -34,11 +37,13 @@ pub fn run(cli: Cli, log: &LogCapture) -> Result<ExitCode> {
         Command::Custody(CustodyCommand::Show(args)) => custody::show(args),
         Command::Keygen(args) => keygen::run(args),
         Command::Doctor(args) => doctor::run(args),
-        Command::Collect(args) => collect::run(*args, quiet, log),
-        Command::Demo(args) => demo::run(args, quiet, log),
+        Command::Collect(args) => collect::run(*args, lang, quiet, log),
+        Command::Demo(args) => demo::run(args, lang, quiet, log),
         Command::Sim(args) => sim::run(args),
-        Command::Import(args) => import::run(*args, quiet, log),
+        Command::Import(args) => import::run(*args, lang, quiet, log),
         Command::Send(args) => send::run(args, quiet),
+        Command::Report(args) => report::run(args, lang, quiet),
+        Command::Interview(args) => interview::run(args, lang),
     }
 }
 

@@ -6,9 +6,9 @@ use m365_preserve_sim::scenario::{default_fixture, DEMO_SECRET, TOOL_CLIENT_ID};
 use m365_preserve_sim::server::{start, FixtureSource, Profile, SimConfig, SimHandle};
 use serde_json::Value;
 
-const VICTIM: &str = "hanako.sato@contoso-jp.onmicrosoft.com";
+pub(crate) const VICTIM: &str = "hanako.sato@contoso-jp.onmicrosoft.com";
 
-async fn sim(licence: Option<Licence>, faults: Option<f64>) -> SimHandle {
+pub(crate) async fn sim(licence: Option<Licence>, faults: Option<f64>) -> SimHandle {
     let mut config = SimConfig::new(FixtureSource::Loaded(default_fixture()));
     config.profile = Profile::Fast;
     config.time_scale = 100.0;
@@ -17,7 +17,7 @@ async fn sim(licence: Option<Licence>, faults: Option<f64>) -> SimHandle {
     start(config).await.unwrap()
 }
 
-async fn collect(
+pub(crate) async fn collect(
     handle: &SimHandle,
     case: &Case,
     out: &str,
@@ -78,7 +78,7 @@ fn collect_args(handle: &SimHandle, case: &Case, out: &str, extra: &[&str]) -> V
     args
 }
 
-fn open(case: &Case, out: &str) -> std::path::PathBuf {
+pub(crate) fn open(case: &Case, out: &str) -> std::path::PathBuf {
     let pkg = package_in(&case.path(out));
     let dest = case.path(&format!("{out}-opened"));
     bin()

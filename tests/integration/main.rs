@@ -17,5 +17,6 @@ mod import_library;
 mod package_bad_input;
 mod package_interop;
 mod readme;
+mod report_sim;
 mod schemas;
 mod sim_cli;

@@ -39,22 +39,44 @@ pub(crate) type QueryOutcome = Result<Finished, QueryProblem>;
 pub(crate) struct QueryProblem {
     /// A reason outside the tool (licence, permission, mailbox, API absent).
     pub unavailable: bool,
-    pub message: String,
+    /// The query (its journal key), for the manifest's details.
+    pub query: String,
+    /// Why, in a sentence an administrator can act on (no URL).
+    pub why: String,
+    /// Requests sent for the query before it was given up.
+    pub attempts: u32,
 }
 
 impl QueryProblem {
-    pub fn from_graph(what: &str, e: &GraphError) -> Self {
+    pub fn new(query: &str, unavailable: bool, why: impl Into<String>) -> Self {
         Self {
-            unavailable: e.is_unavailable() || matches!(e, GraphError::UnsupportedQuery { .. }),
-            message: format!("{what}: {e}"),
+            unavailable,
+            query: query.to_string(),
+            why: why.into(),
+            attempts: 1,
+        }
+    }
+
+    pub fn from_graph(query: &str, e: &GraphError) -> Self {
+        Self {
+            attempts: e.attempts(),
+            ..Self::new(
+                query,
+                e.is_unavailable() || matches!(e, GraphError::UnsupportedQuery { .. }),
+                e.to_string(),
+            )
         }
     }
 
     /// The work folder could not be written.
     pub fn disk(e: JournalError) -> Self {
         Self {
-            unavailable: false,
-            message: format!("work folder: {e}"),
+            attempts: 0,
+            ..Self::new(
+                "",
+                false,
+                format!("the work folder could not be written: {e}"),
+            )
         }
     }
 }

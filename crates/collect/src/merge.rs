@@ -41,12 +41,24 @@ impl Seen {
     }
 }
 
-/// The status of a source from how its queries ended.
+/// The status of a source from how its queries ended, and its reason: each
+/// distinct cause once, with how many queries it stopped.
 fn status(problems: &[&QueryProblem], done: usize) -> (SourceStatus, Option<String>) {
+    let total = problems.len() + done;
     let join = || {
-        problems
+        let mut causes: Vec<(&str, usize)> = Vec::new();
+        for p in problems {
+            match causes.iter_mut().find(|(w, _)| *w == p.why) {
+                Some(c) => c.1 += 1,
+                None => causes.push((&p.why, 1)),
+            }
+        }
+        causes
             .iter()
-            .map(|p| p.message.as_str())
+            .map(|(why, n)| match (n, total) {
+                (1, 1) => why.to_string(),
+                (n, t) => format!("{why} ({n} of {t} queries)"),
+            })
             .collect::<Vec<_>>()
             .join("; ")
     };
@@ -87,6 +99,7 @@ impl Collector<'_> {
             let f = match outcome {
                 Ok(f) => f,
                 Err(p) => {
+                    total.retries += u64::from(p.attempts.saturating_sub(1));
                     problems.push(p);
                     continue;
                 }
@@ -113,6 +126,15 @@ impl Collector<'_> {
         details.insert("retries".into(), json!(total.retries));
         details.insert("records_outside_query".into(), json!(total.outside));
         details.insert("duplicates_removed".into(), json!(seen.duplicates));
+        if !problems.is_empty() {
+            details.insert(
+                "problems".into(),
+                problems
+                    .iter()
+                    .map(|p| json!({"query": p.query, "reason": p.why, "attempts": p.attempts}))
+                    .collect(),
+            );
+        }
         if !facts.is_empty() {
             details.insert("resolved".into(), Value::Array(facts));
         }

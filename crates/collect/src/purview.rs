@@ -128,20 +128,18 @@ impl Collector<'_> {
                 "succeeded" => return Ok(polled),
                 "notStarted" | "running" => {}
                 other => {
-                    return Err(QueryProblem {
-                        unavailable: false,
-                        message: format!("{k}: the service ended audit query {id} as {other:?}; these records were not collected"),
-                    })
+                    return Err(QueryProblem::new(k, false, format!("the service ended audit query {id} as {other:?}; these records were not collected")))
                 }
             }
             if started.elapsed().mul_f64(self.time_scale) > POLL_LIMIT {
-                return Err(QueryProblem {
-                    unavailable: false,
-                    message: format!(
-                        "{k}: audit query {id} had not finished after {} hours; given up",
+                return Err(QueryProblem::new(
+                    k,
+                    false,
+                    format!(
+                        "audit query {id} had not finished after {} hours; given up",
                         POLL_LIMIT.as_secs() / 3600
                     ),
-                });
+                ));
             }
             self.sleep_for(wait).await;
             wait = (wait.mul_f64(1.5)).min(POLL_EVERY);
@@ -181,10 +179,11 @@ impl Collector<'_> {
                     },
                 );
             }
-            return Ended::Problem(QueryProblem {
-                unavailable: false,
-                message: format!("{k}: over the record-count limit even for a one-second window"),
-            });
+            return Ended::Problem(QueryProblem::new(
+                &k,
+                false,
+                "over the record-count limit even for a one-second window",
+            ));
         }
         let q = Query {
             keep: Keep::UpnInWindow {
@@ -241,8 +240,13 @@ impl Collector<'_> {
         if query_api_unavailable {
             let why: Vec<String> = finished
                 .iter()
-                .filter_map(|(_, o)| o.as_ref().err().map(|p| p.message.clone()))
-                .collect();
+                .filter_map(|(_, o)| o.as_ref().err().map(|p| p.why.clone()))
+                .fold(Vec::new(), |mut v: Vec<String>, w| {
+                    if !v.contains(&w) {
+                        v.push(w);
+                    }
+                    v
+                });
             return self
                 .management_fallback(targets, window, why.join("; "))
                 .await;
@@ -394,15 +398,14 @@ impl Collector<'_> {
         uri: &str,
         tally: &mut QueryTally,
     ) -> Result<Vec<Value>, QueryProblem> {
-        let mut url = url::Url::parse(uri).map_err(|e| QueryProblem {
-            unavailable: false,
-            message: format!("{k}: content URI {uri:?}: {e}"),
-        })?;
+        let mut url = url::Url::parse(uri)
+            .map_err(|e| QueryProblem::new(k, false, format!("content URI {uri:?}: {e}")))?;
         if url.origin() != base.origin() {
-            return Err(QueryProblem {
-                unavailable: false,
-                message: format!("{k}: content URI on another host: {uri}"),
-            });
+            return Err(QueryProblem::new(
+                k,
+                false,
+                format!("content URI on another host: {uri}"),
+            ));
         }
         url.query_pairs_mut()
             .append_pair("PublisherIdentifier", tenant);
@@ -449,10 +452,11 @@ impl Collector<'_> {
         }
         let _permit = self.gate.acquire().await.expect("gate never closes");
         let Some(base) = self.client.tokens().endpoints().manage.clone() else {
-            return Err(QueryProblem {
-                unavailable: true,
-                message: format!("{k}: this cloud has no Office 365 Management Activity API"),
-            });
+            return Err(QueryProblem::new(
+                &k,
+                true,
+                "this cloud has no Office 365 Management Activity API",
+            ));
         };
         let (blobs, mut tally) = self.content_blobs(&k, &base, tenant, ct, &w).await?;
         let mut spool = self.journal.spool(SOURCE, &k).map_err(QueryProblem::disk)?;

@@ -141,7 +141,8 @@ pub fn import_into(
     opts: &ImportOptions,
 ) -> Result<ImportReport, ImportError> {
     let jobs = store_originals(workdir, files)?;
-    let mut sinks = Sinks::new(workdir);
+    let stored = jobs.iter().map(|(r, _, _)| r.stored_as.clone()).collect();
+    let mut sinks = Sinks::new(workdir, stored);
     let mut reports = read_files(jobs, &mut sinks, opts)?;
     for (index, r) in reports.iter_mut().enumerate() {
         for source in sinks.sources() {
@@ -552,7 +553,7 @@ impl FileRun<'_> {
             match converted {
                 Ok(Some(record)) => {
                     let source = kind.source().expect("record-producing kinds have a source");
-                    sinks.put(source, self.index, &record)?;
+                    sinks.put(source, self.index, line, &record)?;
                 }
                 Ok(None) => {}
                 Err(b) => self.bad(b)?,
@@ -601,7 +602,7 @@ impl FileRun<'_> {
             match detect::route(kind, map, hint) {
                 Routed::To(source, record) => {
                     self.report.primary.get_or_insert(source);
-                    sinks.put(source, self.index, &record)?;
+                    sinks.put(source, self.index, at.line, &record)?;
                 }
                 Routed::NotImported(category) => {
                     *self.report.not_imported.entry(category).or_default() += 1;

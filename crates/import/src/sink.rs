@@ -7,14 +7,17 @@
 //! 16-byte digests, not the ids, to keep memory flat on large imports.
 
 use super::error::{io_at, ImportError};
-use m365_preserve_package::evidence::{EvidenceError, EvidenceWriter, SourceStatus, SourceSummary};
-use m365_preserve_package::hashing::key16;
+use m365_preserve_package::evidence::{
+    write_summary, EvidenceError, EvidenceWriter, FileDigest, SourceStatus, SourceSummary,
+};
+use m365_preserve_package::hashing::{key16, HashingWriter};
+use m365_preserve_package::layout;
 use m365_preserve_package::workdir::WorkDir;
 use m365_preserve_sources::Source;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 
 /// File index of records carried over from the collector's evidence.
 const EXISTING: u32 = u32::MAX;
@@ -28,6 +31,10 @@ pub struct Contribution {
 
 struct Sink {
     writer: EvidenceWriter,
+    /// Records written so far (carried ones included): the next record's position.
+    written: u64,
+    /// `evidence/<source>.origins.jsonl`: each imported record's file and line.
+    origins: Option<HashingWriter<BufWriter<fs::File>>>,
     /// Digest of (kind, key) -> file that first had it.
     seen: HashMap<[u8; 16], u32>,
     from_api: Option<SourceSummary>,
@@ -39,6 +46,8 @@ struct Sink {
 pub struct Sinks {
     workdir: WorkDir,
     sinks: BTreeMap<Source, Sink>,
+    /// Where each file (by index) is stored in the package.
+    stored: Vec<String>,
 }
 
 /// The key records are de-duplicated by: their `id`, else (Get-Mailbox) the
@@ -56,10 +65,11 @@ fn record_key(source: Source, record: &Value) -> Option<String> {
 }
 
 impl Sinks {
-    pub fn new(workdir: &WorkDir) -> Self {
+    pub fn new(workdir: &WorkDir, stored: Vec<String>) -> Self {
         Self {
             workdir: workdir.clone(),
             sinks: BTreeMap::new(),
+            stored,
         }
     }
 
@@ -94,6 +104,8 @@ impl Sinks {
         }
         let mut sink = Sink {
             writer: EvidenceWriter::create(&self.workdir, name)?,
+            written: 0,
+            origins: None,
             seen: HashMap::new(),
             from_api,
             carried: 0,
@@ -116,6 +128,7 @@ impl Sinks {
                 })?;
                 sink.remember(source, &record, EXISTING);
                 sink.writer.write(&record)?;
+                sink.written += 1;
                 sink.carried += 1;
             }
             fs::remove_file(&moved).map_err(io_at(&moved))?;
@@ -125,14 +138,37 @@ impl Sinks {
 
     /// Writes `record` to `source` unless an earlier one had its id. Returns
     /// whether it was written.
-    pub fn put(&mut self, source: Source, file: u32, record: &Value) -> Result<bool, ImportError> {
+    pub fn put(
+        &mut self,
+        source: Source,
+        file: u32,
+        line: u64,
+        record: &Value,
+    ) -> Result<bool, ImportError> {
         self.ensure(source)?;
+        let path = self
+            .workdir
+            .path(&layout::evidence_origins(source.as_str()));
+        let stored = self.stored.get(file as usize).cloned().unwrap_or_default();
         let sink = self.sinks.get_mut(&source).expect("ensured");
         let fresh = sink.remember(source, record, file);
         let c = sink.files.entry(file).or_default();
         if fresh {
             c.written += 1;
             sink.writer.write(record)?;
+            let origins = match &mut sink.origins {
+                Some(o) => o,
+                None => {
+                    let f = fs::File::create_new(&path).map_err(io_at(&path))?;
+                    sink.origins.insert(HashingWriter::new(BufWriter::new(f)))
+                }
+            };
+            let mut entry =
+                serde_json::to_vec(&json!({"record": sink.written, "file": stored, "line": line}))
+                    .expect("an origin serialises");
+            entry.push(b'\n');
+            origins.write_all(&entry).map_err(io_at(&path))?;
+            sink.written += 1;
         } else {
             c.duplicates += 1;
         }
@@ -183,7 +219,22 @@ impl Sinks {
                 Some(why) => (SourceStatus::Partial, Some(why.clone())),
                 None => (SourceStatus::Complete, None),
             };
-            out.push(sink.writer.finish(status, reason, d)?);
+            let mut summary = sink.writer.finish(status, reason, d)?;
+            if let Some(origins) = sink.origins {
+                let path = self
+                    .workdir
+                    .path(&layout::evidence_origins(source.as_str()));
+                let (buf, size, sha256) = origins.finish();
+                let file = buf.into_inner().map_err(|e| io_at(&path)(e.into_error()))?;
+                file.sync_all().map_err(io_at(&path))?;
+                summary.files.push(FileDigest {
+                    path: layout::evidence_origins(source.as_str()),
+                    size,
+                    sha256,
+                });
+                write_summary(&self.workdir, &summary)?;
+            }
+            out.push(summary);
         }
         Ok(out)
     }

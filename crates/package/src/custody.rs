@@ -29,6 +29,7 @@ pub enum CustodyAction {
     CollectionResumed,
     CollectionFinished,
     EvidenceImported,
+    InterviewRecorded,
     SealingStarted,
     EvidenceSealed,
     /// An action of a later version of the tool.
@@ -62,6 +63,7 @@ impl CustodyAction {
             CustodyAction::CollectionResumed => "collection-resumed",
             CustodyAction::CollectionFinished => "collection-finished",
             CustodyAction::EvidenceImported => "evidence-imported",
+            CustodyAction::InterviewRecorded => "interview-recorded",
             CustodyAction::SealingStarted => "sealing-started",
             CustodyAction::EvidenceSealed => "evidence-sealed",
             CustodyAction::Unknown => "unknown",

@@ -7,7 +7,10 @@
 //! evidence/imported/<file>         imported files, byte for byte
 //! evidence/attachments/<file>      --attach files, byte for byte
 //! evidence/messages/<id>.eml       --message-id messages
+//! evidence/<source>.origins.jsonl  where imported records came from (file, line)
 //! raw/<capture>/NNNNNN.json        every HTTP response body (+ .meta.json)
+//! report/                          the derived triage report (findings, HTML, timeline)
+//! interview.json                   the victim's account of what happened
 //! custody.jsonl                    collection-time custody events
 //! collection.log                   the run log
 //! acquisition.json, manifest.json, SHA256SUMS   written by sealing
@@ -25,6 +28,8 @@ pub const IMPORTED_DIR: &str = "evidence/imported";
 pub const ATTACHMENTS_DIR: &str = "evidence/attachments";
 pub const MESSAGES_DIR: &str = "evidence/messages";
 pub const RAW_DIR: &str = "raw";
+pub const REPORT_DIR: &str = "report";
+pub const INTERVIEW: &str = "interview.json";
 pub const CUSTODY_LOG: &str = "custody.jsonl";
 pub const COLLECTION_LOG: &str = "collection.log";
 pub const ACQUISITION: &str = "acquisition.json";
@@ -44,6 +49,17 @@ pub fn evidence_json(source: &str) -> String {
 /// `evidence/<source>.csv`.
 pub fn evidence_csv(source: &str) -> String {
     format!("{EVIDENCE_DIR}/{source}.csv")
+}
+
+/// `evidence/<source>.origins.jsonl`: the original file and line of each
+/// imported record.
+pub fn evidence_origins(source: &str) -> String {
+    format!("{EVIDENCE_DIR}/{source}.origins.jsonl")
+}
+
+/// `report/<name>`.
+pub fn report(name: &str) -> String {
+    format!("{REPORT_DIR}/{name}")
 }
 
 /// `evidence/messages/<name>`.
@@ -73,6 +89,10 @@ pub enum FileRole {
     Attachment,
     /// A raw HTTP response or its metadata.
     Raw,
+    /// The derived report (reproducible from the evidence).
+    Report,
+    /// The victim's account (`interview.json`).
+    Interview,
     Acquisition,
     Custody,
     Log,
@@ -96,8 +116,11 @@ impl FileRole {
             FileRole::Evidence
         } else if under(RAW_DIR) {
             FileRole::Raw
+        } else if under(REPORT_DIR) {
+            FileRole::Report
         } else {
             match path {
+                INTERVIEW => FileRole::Interview,
                 ACQUISITION => FileRole::Acquisition,
                 CUSTODY_LOG => FileRole::Custody,
                 COLLECTION_LOG => FileRole::Log,
@@ -123,9 +146,11 @@ mod tests {
         assert_eq!(FileRole::of("acquisition.json"), FileRole::Acquisition);
         assert_eq!(FileRole::of("custody.jsonl"), FileRole::Custody);
         assert_eq!(FileRole::of("collection.log"), FileRole::Log);
+        assert_eq!(FileRole::of("report/findings.json"), FileRole::Report);
+        assert_eq!(FileRole::of("interview.json"), FileRole::Interview);
         assert_eq!(FileRole::of("evidencex/a"), FileRole::Other);
         assert_eq!(
-            serde_json::from_str::<FileRole>("\"report\"").unwrap(),
+            serde_json::from_str::<FileRole>("\"analysis\"").unwrap(),
             FileRole::Other
         );
     }

@@ -7,7 +7,8 @@
 //!   connection reset, truncated body; with a valid token also 401
 //!   `InvalidAuthenticationToken` (a token expiring mid-paging); on premium
 //!   report routes of a licensed tenant also the intermittent 403
-//!   `Authentication_RequestFromNonPremiumTenantOrB2CTenant` (graph-api.md 1.3).
+//!   `Authentication_RequestFromNonPremiumTenantOrB2CTenant`
+//!   (<https://github.com/microsoftgraph/microsoft-graph-docs-contrib/issues/3033>).
 //! - Token endpoints and the Management Activity API: 503 (with and without
 //!   `Retry-After`), 504, connection reset, truncated body.
 //!

@@ -1,5 +1,6 @@
-//! Microsoft Graph's per-service throttle budgets (graph-api.md 9.2), kept in
-//! simulated time so `--time-scale` shrinks them for tests.
+//! Microsoft Graph's per-service throttle budgets
+//! (<https://learn.microsoft.com/graph/throttling-limits>), kept in simulated time so
+//! `--time-scale` shrinks them for tests.
 //!
 //! | budget | limit | key |
 //! |---|---|---|

@@ -462,7 +462,7 @@ impl ReadOnlyClient {
         throttled: bool,
     ) -> Result<(), GraphError> {
         if attempt >= self.retry.max_attempts {
-            let message = format!("{}: {why}", req.url);
+            let message = why.to_string();
             return Err(if throttled {
                 GraphError::Throttled {
                     attempts: attempt,

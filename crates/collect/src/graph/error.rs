@@ -23,9 +23,9 @@ pub enum GraphError {
     UnsupportedQuery { code: String, message: String },
     #[error("not found ({code}: {message})")]
     NotFound { code: String, message: String },
-    #[error("still throttled after {attempts} attempts: {message}")]
+    #[error("the service kept throttling the requests ({message}, {attempts} attempts)")]
     Throttled { attempts: u32, message: String },
-    #[error("gave up after {attempts} attempts: {message}")]
+    #[error("the service kept failing ({message}, {attempts} attempts)")]
     Transient { attempts: u32, message: String },
     #[error("authentication: {0}")]
     Auth(#[from] AuthError),
@@ -42,6 +42,16 @@ pub enum GraphError {
 }
 
 impl GraphError {
+    /// Requests sent before the error was final.
+    pub fn attempts(&self) -> u32 {
+        match self {
+            GraphError::Throttled { attempts, .. } | GraphError::Transient { attempts, .. } => {
+                *attempts
+            }
+            _ => 1,
+        }
+    }
+
     /// Whether the source should be reported `unavailable` (a reason outside the
     /// tool: licence, permission, mailbox, API) rather than `failed`.
     pub fn is_unavailable(&self) -> bool {

@@ -52,6 +52,8 @@ pub struct Collection {
     /// The work folder of an interrupted run to continue.
     pub resume: Option<PathBuf>,
     pub keep_workdir: bool,
+    /// The victim's account (`interview.json`), sealed with the evidence.
+    pub interview: Option<PathBuf>,
 }
 
 /// How to reach the tenant.
@@ -69,6 +71,8 @@ pub struct Connection {
 pub struct Collected {
     pub sealed: Sealed,
     pub summaries: Vec<SourceSummary>,
+    /// The triage report sealed in the package.
+    pub report: m365_preserve_report::Report,
     /// The work folder, when it was kept.
     pub workdir: Option<PathBuf>,
 }
@@ -115,6 +119,11 @@ pub enum JobError {
     Custody {
         path: PathBuf,
         error: std::io::Error,
+    },
+    #[error("the report could not be written; the work folder {workdir} is kept: {error}")]
+    Report {
+        workdir: PathBuf,
+        error: Box<m365_preserve_report::ReportError>,
     },
     #[error(transparent)]
     Auth(#[from] crate::auth::AuthError),
@@ -174,11 +183,30 @@ impl Collection {
         self.attach_files(&workdir)?;
         self.import_files(&workdir, &mut summaries)?;
         record_finish(&workdir, &client, &summaries, sealer.examiner)?;
+        let claims = conn.tokens.identity();
+        let info = m365_preserve_report::PackageInfo {
+            case_id: sealer.case_id.to_string(),
+            own_app_id: claims
+                .as_ref()
+                .and_then(|c| c["appid"].as_str().or(c["azp"].as_str()).map(String::from)),
+            ..Default::default()
+        };
+        let report = m365_preserve_report::prepare(
+            &workdir,
+            self.interview.as_deref(),
+            sealer.examiner,
+            &info,
+        )
+        .map_err(|error| JobError::Report {
+            workdir: workdir.root().to_path_buf(),
+            error: Box::new(error),
+        })?;
         let sealed = seal_work(&workdir, conn, sealer, &params)?;
         let kept = self.clean_up(&workdir)?;
         Ok(Collected {
             sealed,
             summaries,
+            report,
             workdir: kept,
         })
     }

@@ -1,4 +1,5 @@
-//! JWT client assertions: the certificate credential (graph-api.md 8.2).
+//! JWT client assertions: the certificate credential
+//! (<https://learn.microsoft.com/entra/identity-platform/certificate-credentials>).
 //!
 //! Entra finds the certificate by the thumbprint in the assertion's header,
 //! checks the signature with its public key, then the claims. The simulator

@@ -1,5 +1,6 @@
-//! The device authorization grant (RFC 8628; graph-api.md 8.3), with a simulated
-//! user on the other side of the browser.
+//! The device authorization grant (RFC 8628;
+//! <https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code>), with a
+//! simulated user on the other side of the browser.
 //!
 //! Test hook: the user's behaviour is chosen by the display name of the fixture
 //! app that asked for the code (case-insensitive, first match wins), so tests of

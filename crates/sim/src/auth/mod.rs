@@ -1,4 +1,6 @@
-//! The simulated Entra ID token endpoints (graph-api.md 8):
+//! The simulated Entra ID token endpoints
+//! (<https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow>,
+//! <https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code>):
 //!
 //! - `POST /{tenant}/oauth2/v2.0/token` with `grant_type` `client_credentials`
 //!   (client secret, or a certificate's JWT assertion), the device-code grant, or

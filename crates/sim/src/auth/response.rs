@@ -1,5 +1,7 @@
 //! What the simulated token endpoint answers: OAuth 2.0 error bodies in Entra's
-//! shape (graph-api.md 8.1) and `no-store` JSON for tokens.
+//! shape and `no-store` JSON for tokens
+//! (<https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow>,
+//! <https://learn.microsoft.com/entra/identity-platform/reference-error-codes>).
 //!
 //! Clients must branch on `error`, never on the text, so every refusal carries the
 //! right `error` value; the `AADSTS` code in `error_codes` and `error_description`

@@ -1,7 +1,9 @@
 //! The `scope` parameter: which resource a token is for and, for delegated
 //! sign-ins, which permissions.
 //!
-//! Entra issues one token per resource (graph-api.md 8.1, 8.5): app-only requests
+//! Entra issues one token per resource
+//! (<https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow>,
+//! <https://learn.microsoft.com/graph/deployments>): app-only requests
 //! name it as `<resource>/.default`; delegated requests list permissions, either
 //! bare (`AuditLog.Read.All`, meaning Microsoft Graph) or prefixed with the
 //! resource (`https://manage.office.com/ActivityFeed.Read`), plus the OpenID

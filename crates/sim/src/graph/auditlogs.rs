@@ -1,4 +1,6 @@
-//! `/auditLogs/signIns` and `/auditLogs/directoryAudits` (graph-api.md 1, 2).
+//! `/auditLogs/signIns` and `/auditLogs/directoryAudits`
+//! (<https://learn.microsoft.com/graph/api/signin-list?view=graph-rest-beta>,
+//! <https://learn.microsoft.com/graph/api/directoryaudit-list?view=graph-rest-1.0>).
 //!
 //! - Sign-ins: premium-only; newest first; default and maximum page 1,000;
 //!   only interactive sign-ins unless the filter names `signInEventTypes`;
@@ -11,7 +13,8 @@
 //!   `unknownFutureValue` unless `Prefer: include-unknown-enum-members` is sent.
 //! - A filter reaching back past the retention window answers an empty page
 //!   (default) or, with `OldFilters::Reject`, 400 `Invalid filter clause`
-//!   (both behaviours are reported, graph-api.md 1.4).
+//!   (both behaviours are reported; the 400 in
+//!   <https://github.com/microsoftgraph/microsoft-graph-docs/issues/5676>).
 
 use super::paging::{self, Order, Page, Slice};
 use super::{entity, json, strip, with_select, ApiError, Call, Ctx, Denial, Pace, Version};
@@ -27,7 +30,9 @@ use serde_json::Value;
 const SIGNIN_PERMISSIONS: &[&str] = &["AuditLog.Read.All", "Directory.Read.All"];
 const AUDIT_PERMISSIONS: &[&str] = &["AuditLog.Read.All"];
 
-/// Properties of the beta signIn that v1.0 does not have (graph-api.md 1.7).
+/// Properties of the beta signIn that v1.0 does not have (compare
+/// <https://learn.microsoft.com/graph/api/resources/signin?view=graph-rest-beta> with
+/// <https://learn.microsoft.com/graph/api/resources/signin?view=graph-rest-1.0>).
 const SIGNIN_BETA_ONLY: &[&str] = &[
     "agent",
     "appliedEventListeners",
@@ -82,7 +87,8 @@ const SIGNIN_BETA_ONLY: &[&str] = &[
 const AUDIT_BETA_ONLY: &[&str] = &["performedBy", "userAgent"];
 
 /// Enum members added after `unknownFutureValue`: Graph only sends them to
-/// clients that ask with `Prefer: include-unknown-enum-members` (graph-api.md 0).
+/// clients that ask with `Prefer: include-unknown-enum-members`
+/// (<https://learn.microsoft.com/graph/api/resources/signin?view=graph-rest-beta>).
 const EVOLVABLE: &[(&str, &[&str], &str)] = &[
     (
         "incomingTokenType",
@@ -115,7 +121,8 @@ const EVOLVABLE: &[(&str, &[&str], &str)] = &[
     ),
 ];
 
-/// Sign-in `$filter` support (graph-api.md 1.5).
+/// Sign-in `$filter` support
+/// (<https://learn.microsoft.com/graph/api/resources/signin?view=graph-rest-beta>).
 const SIGNIN_FILTER: FilterSpec = FilterSpec {
     entity: "signIn",
     props: &[
@@ -157,7 +164,8 @@ const SIGNIN_FILTER: FilterSpec = FilterSpec {
     style: Style::AuditLog,
 };
 
-/// Directory-audit `$filter` support (graph-api.md 2.1).
+/// Directory-audit `$filter` support
+/// (<https://learn.microsoft.com/graph/api/resources/directoryaudit?view=graph-rest-1.0>).
 const AUDIT_FILTER: FilterSpec = FilterSpec {
     entity: "directoryAudit",
     props: &[
@@ -280,7 +288,8 @@ impl Log {
     }
 
     /// With `OldFilters::Reject`, refuses a filter that starts before the
-    /// retention window (the "minimum date validation" of graph-api.md 1.4).
+    /// retention window (the "minimum date validation" of
+    /// <https://github.com/microsoftgraph/microsoft-graph-docs/issues/5676>).
     fn check_retention(&self, ctx: &Ctx, filter: Option<&Expr>) -> Result<(), ApiError> {
         if ctx.st.settings.old_filters != OldFilters::Reject {
             return Ok(());

@@ -1,6 +1,6 @@
 //! Purview audit-log queries: `POST /security/auditLog/queries`, then poll
 //! `GET .../queries/{id}`, then page `GET .../queries/{id}/records`
-//! (graph-api.md 4.1).
+//! (<https://learn.microsoft.com/graph/api/resources/security-auditlogquery?view=graph-rest-1.0>).
 //!
 //! - A query is `notStarted`, then `running`, then `succeeded` on a simulated
 //!   timetable: Fast profile 1 s / 3 s, Realistic 30 s / 4 min.
@@ -281,6 +281,14 @@ fn time(body: &Map<String, Value>, key: &str) -> Result<Option<DateTime<Utc>>, A
 
 /// Checks a creation body and turns it into the stored resource and filters.
 fn parse_body(raw: &[u8]) -> Result<(Map<String, Value>, Filters), ApiError> {
+    let body = writable_object(raw)?;
+    let display_name = optional_string(&body, "displayName")?;
+    let filters = query_filters(&body)?;
+    Ok((stored_resource(&body, display_name), filters))
+}
+
+/// The body as a JSON object that sets only writable auditLogQuery properties.
+fn writable_object(raw: &[u8]) -> Result<Map<String, Value>, ApiError> {
     let body = match serde_json::from_slice::<Value>(raw) {
         Ok(Value::Object(body)) => body,
         _ => {
@@ -294,33 +302,34 @@ fn parse_body(raw: &[u8]) -> Result<(Map<String, Value>, Filters), ApiError> {
             "Invalid property '{key}': it does not exist on type 'microsoft.graph.security.auditLogQuery'."
         )));
     }
-    let display_name = match body.get("displayName") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => return Err(bad("'displayName' must be a string.".into())),
-    };
-    let keyword = match body.get("keywordFilter") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()).filter(|s| !s.is_empty()),
-        Some(_) => return Err(bad("'keywordFilter' must be a string.".into())),
-    };
-    let mut services = strings(&body, "serviceFilters")?;
-    match body.get("serviceFilter") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(s)) if s.is_empty() => {}
-        Some(Value::String(s)) => services.push(s.clone()),
-        Some(_) => return Err(bad("'serviceFilter' must be a string.".into())),
+    Ok(body)
+}
+
+/// A string property that may be absent or `null`.
+fn optional_string(body: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiError> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(bad(format!("'{key}' must be a string."))),
     }
+}
+
+/// What the query selects; the window must not be empty.
+fn query_filters(body: &Map<String, Value>) -> Result<Filters, ApiError> {
+    let keyword = optional_string(body, "keywordFilter")?.filter(|s| !s.is_empty());
+    // Both the collection and the older single string are accepted.
+    let mut services = strings(body, "serviceFilters")?;
+    services.extend(optional_string(body, "serviceFilter")?.filter(|s| !s.is_empty()));
     let filters = Filters {
-        start: time(&body, "filterStartDateTime")?,
-        end: time(&body, "filterEndDateTime")?,
-        upns: strings(&body, "userPrincipalNameFilters")?,
-        record_types: strings(&body, "recordTypeFilters")?,
-        operations: strings(&body, "operationFilters")?,
+        start: time(body, "filterStartDateTime")?,
+        end: time(body, "filterEndDateTime")?,
+        upns: strings(body, "userPrincipalNameFilters")?,
+        record_types: strings(body, "recordTypeFilters")?,
+        operations: strings(body, "operationFilters")?,
         services,
-        ips: strings(&body, "ipAddressFilters")?,
-        object_ids: strings(&body, "objectIdFilters")?,
-        admin_units: strings(&body, "administrativeUnitIdFilters")?,
+        ips: strings(body, "ipAddressFilters")?,
+        object_ids: strings(body, "objectIdFilters")?,
+        admin_units: strings(body, "administrativeUnitIdFilters")?,
         keyword,
     };
     if let (Some(a), Some(b)) = (filters.start, filters.end) {
@@ -330,6 +339,12 @@ fn parse_body(raw: &[u8]) -> Result<(Map<String, Value>, Filters), ApiError> {
             ));
         }
     }
+    Ok(filters)
+}
+
+/// The auditLogQuery as stored (its `id` still to be given): the body's values,
+/// `null` or `[]` for what it left out.
+fn stored_resource(body: &Map<String, Value>, display_name: Option<String>) -> Map<String, Value> {
     let mut resource = Map::new();
     resource.insert(
         "@odata.type".into(),
@@ -364,7 +379,7 @@ fn parse_body(raw: &[u8]) -> Result<(Map<String, Value>, Filters), ApiError> {
                 .unwrap_or_else(|| Value::Array(Vec::new())),
         );
     }
-    Ok((resource, filters))
+    resource
 }
 
 /// `POST /security/auditLog/queries`: 201 and the query, `notStarted`.

@@ -1,8 +1,10 @@
-//! Authentication methods (graph-api.md 6): `/users/{id}/authentication/methods`
-//! and the typed collections, beta `/authentication/requirements` (per-user
-//! MFA), and the premium `userRegistrationDetails` report.
+//! Authentication methods: `/users/{id}/authentication/methods` and the typed
+//! collections, beta `/authentication/requirements` (per-user MFA), and the
+//! premium `userRegistrationDetails` report
+//! (<https://learn.microsoft.com/graph/api/resources/authenticationmethods-overview?view=graph-rest-1.0>).
 //!
-//! - Methods draw on the reports budget (graph-api.md 6.1) and need
+//! - Methods draw on the reports budget
+//!   (<https://learn.microsoft.com/graph/throttling-limits>) and need
 //!   `UserAuthenticationMethod.Read.All`; they take no query options (ignored).
 //!   v1.0 leaves out the beta-only method types and properties.
 //! - Registration details need `AuditLog.Read.All` (403
@@ -92,7 +94,8 @@ const COLLECTIONS: &[(&str, &str, bool)] = &[
     ),
 ];
 
-/// Method types only beta returns in `/methods` (graph-api.md 6.2).
+/// Method types only beta returns in `/methods`
+/// (<https://learn.microsoft.com/graph/api/authentication-list-methods?view=graph-rest-beta>).
 const BETA_ONLY_TYPES: &[&str] = &[
     "#microsoft.graph.hardwareOathAuthenticationMethod",
     "#microsoft.graph.passwordlessMicrosoftAuthenticatorAuthenticationMethod",

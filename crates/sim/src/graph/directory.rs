@@ -1,8 +1,11 @@
-//! Directory objects (graph-api.md 7): users, memberships, owned objects,
-//! devices, role assignments and definitions, PIM eligibility, applications,
-//! service principals, consent grants, app role assignments.
+//! Directory objects: users, memberships, owned objects, devices, role
+//! assignments and definitions, PIM eligibility, applications, service
+//! principals, consent grants, app role assignments
+//! (<https://learn.microsoft.com/graph/api/resources/user?view=graph-rest-1.0>,
+//! <https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments?view=graph-rest-1.0>).
 //!
-//! All draw on the directory resource-unit bucket (costs from graph-api.md 9.2),
+//! All draw on the directory resource-unit bucket (costs from
+//! <https://learn.microsoft.com/graph/throttling-limits>),
 //! page 100 by default (`$top` 1..999, 120 with `signInActivity`), always
 //! return `id` under `$select`, and refuse unsupported filters with
 //! `Request_UnsupportedQuery`.
@@ -76,7 +79,8 @@ const GRANT_PERMISSIONS: &[&str] = &[
     "Directory.ReadWrite.All",
 ];
 
-/// Properties `GET /users/{id}` returns without `$select` (graph-api.md 7.1).
+/// Properties `GET /users/{id}` returns without `$select`
+/// (<https://learn.microsoft.com/graph/api/resources/user?view=graph-rest-1.0>).
 const USER_DEFAULT: &[&str] = &[
     "businessPhones",
     "displayName",
@@ -806,8 +810,34 @@ pub(super) async fn role_assignments(
     ])?;
     let filter = call.filter(&ROLE_ASSIGNMENT_FILTER)?;
     let select = call.opts.select()?;
-    let mut expand_principal = false;
-    let mut expand_definition = false;
+    let expand = role_expansions(&call)?;
+    let t = ctx.tenant();
+    let items: Vec<Value> = t
+        .role_assignments
+        .iter()
+        .filter(|a| filter.as_ref().is_none_or(|f| f.matches(a)))
+        .map(|a| expanded_assignment(&ctx, a, select.as_deref(), expand))
+        .collect();
+    collection(
+        &ctx,
+        &call,
+        &items,
+        "roleManagement/directory/roleAssignments",
+        999,
+    )
+}
+
+/// The navigation properties a role assignment's `$expand` asks for.
+#[derive(Debug, Clone, Copy, Default)]
+struct RoleExpansions {
+    principal: bool,
+    definition: bool,
+}
+
+/// Reads `$expand` of a role-assignment request: `principal` and
+/// `roleDefinition`, any case; anything else is 400 `Request_BadRequest`.
+fn role_expansions(call: &Call) -> Result<RoleExpansions, ApiError> {
+    let mut expand = RoleExpansions::default();
     for item in call
         .opts
         .get("$expand")
@@ -817,8 +847,8 @@ pub(super) async fn role_assignments(
         .filter(|s| !s.is_empty())
     {
         match item.to_ascii_lowercase().as_str() {
-            "principal" => expand_principal = true,
-            "roledefinition" => expand_definition = true,
+            "principal" => expand.principal = true,
+            "roledefinition" => expand.definition = true,
             _ => {
                 return Err(ApiError::new(
                     StatusCode::BAD_REQUEST,
@@ -828,40 +858,36 @@ pub(super) async fn role_assignments(
             }
         }
     }
-    let t = ctx.tenant();
-    let items: Vec<Value> = t
-        .role_assignments
-        .iter()
-        .filter(|a| filter.as_ref().is_none_or(|f| f.matches(a)))
-        .map(|a| {
-            let mut out = select_with_id(a, select.as_deref());
-            if let Some(obj) = out.as_object_mut() {
-                if expand_principal {
-                    let principal = ctx.st.index.get(str_field(a, "principalId")).cloned();
-                    obj.insert("principal".into(), principal.unwrap_or(Value::Null));
-                }
-                if expand_definition {
-                    let wanted = str_field(a, "roleDefinitionId");
-                    let definition = t.role_definitions.iter().find(|d| {
-                        id_of(d).eq_ignore_ascii_case(wanted)
-                            || str_field(d, "templateId").eq_ignore_ascii_case(wanted)
-                    });
-                    obj.insert(
-                        "roleDefinition".into(),
-                        definition.cloned().unwrap_or(Value::Null),
-                    );
-                }
-            }
-            out
-        })
-        .collect();
-    collection(
-        &ctx,
-        &call,
-        &items,
-        "roleManagement/directory/roleAssignments",
-        999,
-    )
+    Ok(expand)
+}
+
+/// A role assignment under `$select`, with the expanded principal and role
+/// definition (`null` when not found).
+fn expanded_assignment(
+    ctx: &Ctx,
+    a: &Value,
+    select: Option<&[String]>,
+    expand: RoleExpansions,
+) -> Value {
+    let mut out = select_with_id(a, select);
+    if let Some(obj) = out.as_object_mut() {
+        if expand.principal {
+            let principal = ctx.st.index.get(str_field(a, "principalId")).cloned();
+            obj.insert("principal".into(), principal.unwrap_or(Value::Null));
+        }
+        if expand.definition {
+            let wanted = str_field(a, "roleDefinitionId");
+            let definition = ctx.tenant().role_definitions.iter().find(|d| {
+                id_of(d).eq_ignore_ascii_case(wanted)
+                    || str_field(d, "templateId").eq_ignore_ascii_case(wanted)
+            });
+            obj.insert(
+                "roleDefinition".into(),
+                definition.cloned().unwrap_or(Value::Null),
+            );
+        }
+    }
+    out
 }
 
 /// `GET /roleManagement/directory/roleEligibilityScheduleInstances` (PIM, P2).

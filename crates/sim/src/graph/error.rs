@@ -41,12 +41,14 @@ impl ApiError {
     }
 
     /// 400 `BadRequest` "Invalid filter clause": what the audit-log and report
-    /// endpoints answer for any filter they do not support (graph-api.md 1.5).
+    /// endpoints answer for any filter they do not support
+    /// (<https://github.com/microsoftgraph/microsoft-graph-docs/issues/5676>).
     pub fn invalid_filter() -> Self {
         Self::bad_request("Invalid filter clause")
     }
 
-    /// 400 `Request_UnsupportedQuery`: the directory-object flavour (graph-api.md 9.3).
+    /// 400 `Request_UnsupportedQuery`: the directory-object flavour
+    /// (<https://learn.microsoft.com/graph/aad-advanced-queries>).
     pub fn unsupported_query(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "Request_UnsupportedQuery", message)
     }
@@ -83,7 +85,8 @@ impl ApiError {
         )
     }
 
-    /// 403 `Authentication_RequestFromNonPremiumTenantOrB2CTenant` (graph-api.md 1.3).
+    /// 403 `Authentication_RequestFromNonPremiumTenantOrB2CTenant`
+    /// (<https://learn.microsoft.com/entra/identity/monitoring-health/howto-configure-prerequisites-for-reporting-api>).
     pub fn premium_required() -> Self {
         Self::new(
             StatusCode::FORBIDDEN,

@@ -1,5 +1,6 @@
-//! Outlook routes (graph-api.md 5): inbox rules, mail folders, mailbox
-//! settings and message MIME.
+//! Outlook routes: inbox rules, mail folders, mailbox settings and message
+//! MIME (<https://learn.microsoft.com/graph/api/mailfolder-list-messagerules?view=graph-rest-1.0>,
+//! <https://learn.microsoft.com/graph/outlook-get-mime-message>).
 //!
 //! - Permissions: rules and settings `MailboxSettings.Read`; folders
 //!   `Mail.ReadBasic.All` (or `Mail.Read`); MIME `Mail.Read`. Missing → 403

@@ -108,11 +108,29 @@ pub fn router(shared: Arc<Shared>, settings: GraphSettings) -> Router {
     app.layer(axum::middleware::from_fn_with_state(shared, authenticate))
 }
 
+/// The routes of one API version, family by family.
 fn routes(version: Version) -> Router<Ctx> {
     let v = version.segment();
     let at = |path: &str| format!("/{v}{path}");
-    let mut r = Router::new()
-        .route(&at("/auditLogs/signIns"), get(auditlogs::signins))
+    let mut r = audit_log_routes(Router::new(), &at);
+    r = user_routes(r, &at);
+    r = mailbox_routes(r, &at);
+    r = directory_routes(r, &at);
+    r = report_and_risk_routes(r, &at);
+    if version == Version::Beta {
+        // Per-user MFA state exists only in beta
+        // (<https://learn.microsoft.com/graph/api/authentication-get?view=graph-rest-beta>).
+        r = r.route(
+            &at("/users/{id}/authentication/requirements"),
+            get(authmethods::requirements),
+        );
+    }
+    r
+}
+
+/// Sign-ins, directory audits and Purview audit-log queries.
+fn audit_log_routes(r: Router<Ctx>, at: &impl Fn(&str) -> String) -> Router<Ctx> {
+    r.route(&at("/auditLogs/signIns"), get(auditlogs::signins))
         .route(&at("/auditLogs/signIns/{id}"), get(auditlogs::signin))
         .route(
             &at("/auditLogs/directoryAudits"),
@@ -134,7 +152,12 @@ fn routes(version: Version) -> Router<Ctx> {
             &at("/security/auditLog/queries/{id}/records"),
             get(auditquery::records),
         )
-        .route(&at("/users"), get(directory::users))
+}
+
+/// Users and what hangs off them: memberships, owned objects, devices, app
+/// role assignments, authentication methods.
+fn user_routes(r: Router<Ctx>, at: &impl Fn(&str) -> String) -> Router<Ctx> {
+    r.route(&at("/users"), get(directory::users))
         .route(&at("/users/{id}"), get(directory::user))
         .route(&at("/users/{id}/memberOf"), get(directory::member_of))
         .route(
@@ -161,83 +184,87 @@ fn routes(version: Version) -> Router<Ctx> {
             &at("/users/{id}/authentication/{collection}"),
             get(authmethods::methods),
         )
-        .route(
-            &at("/users/{id}/mailFolders/{folder}"),
-            get(mailbox::folder),
-        )
-        .route(
-            &at("/users/{id}/mailFolders/{folder}/messageRules"),
-            get(mailbox::rules),
-        )
-        .route(&at("/users/{id}/mailboxSettings"), get(mailbox::settings))
-        .route(
-            &at("/users/{id}/messages/{message}/$value"),
-            get(mailbox::mime),
-        )
-        .route(
-            &at("/roleManagement/directory/roleAssignments"),
-            get(directory::role_assignments),
-        )
-        .route(
-            &at("/roleManagement/directory/roleDefinitions"),
-            get(directory::role_definitions),
-        )
-        .route(
-            &at("/roleManagement/directory/roleDefinitions/{id}"),
-            get(directory::role_definition),
-        )
-        .route(
-            &at("/roleManagement/directory/roleEligibilityScheduleInstances"),
-            get(directory::role_eligibility),
-        )
-        .route(&at("/devices"), get(directory::devices))
-        .route(&at("/devices/{id}"), get(directory::device))
-        .route(&at("/applications"), get(directory::applications))
-        .route(&at("/applications/{id}"), get(directory::application))
-        .route(
-            &at("/servicePrincipals"),
-            get(directory::service_principals),
-        )
-        .route(
-            &at("/servicePrincipals/{id}"),
-            get(directory::service_principal),
-        )
-        .route(
-            &at("/oauth2PermissionGrants"),
-            get(directory::oauth2_grants),
-        )
-        .route(
-            &at("/reports/authenticationMethods/userRegistrationDetails"),
-            get(authmethods::registration_details),
-        )
-        .route(
-            &at("/reports/authenticationMethods/userRegistrationDetails/{id}"),
-            get(authmethods::registration_detail),
-        )
-        .route(
-            &at("/identityProtection/riskyUsers"),
-            get(risk::risky_users),
-        )
-        .route(
-            &at("/identityProtection/riskyUsers/{id}"),
-            get(risk::risky_user),
-        )
-        .route(
-            &at("/identityProtection/riskDetections"),
-            get(risk::risk_detections),
-        )
-        .route(
-            &at("/identityProtection/riskDetections/{id}"),
-            get(risk::risk_detection),
-        );
-    if version == Version::Beta {
-        // Per-user MFA state exists only in beta (graph-api.md 6.5).
-        r = r.route(
-            &at("/users/{id}/authentication/requirements"),
-            get(authmethods::requirements),
-        );
-    }
-    r
+}
+
+/// Outlook: mail folders, inbox rules, mailbox settings, message MIME.
+fn mailbox_routes(r: Router<Ctx>, at: &impl Fn(&str) -> String) -> Router<Ctx> {
+    r.route(
+        &at("/users/{id}/mailFolders/{folder}"),
+        get(mailbox::folder),
+    )
+    .route(
+        &at("/users/{id}/mailFolders/{folder}/messageRules"),
+        get(mailbox::rules),
+    )
+    .route(&at("/users/{id}/mailboxSettings"), get(mailbox::settings))
+    .route(
+        &at("/users/{id}/messages/{message}/$value"),
+        get(mailbox::mime),
+    )
+}
+
+/// Roles, devices, applications, service principals and consent grants.
+fn directory_routes(r: Router<Ctx>, at: &impl Fn(&str) -> String) -> Router<Ctx> {
+    r.route(
+        &at("/roleManagement/directory/roleAssignments"),
+        get(directory::role_assignments),
+    )
+    .route(
+        &at("/roleManagement/directory/roleDefinitions"),
+        get(directory::role_definitions),
+    )
+    .route(
+        &at("/roleManagement/directory/roleDefinitions/{id}"),
+        get(directory::role_definition),
+    )
+    .route(
+        &at("/roleManagement/directory/roleEligibilityScheduleInstances"),
+        get(directory::role_eligibility),
+    )
+    .route(&at("/devices"), get(directory::devices))
+    .route(&at("/devices/{id}"), get(directory::device))
+    .route(&at("/applications"), get(directory::applications))
+    .route(&at("/applications/{id}"), get(directory::application))
+    .route(
+        &at("/servicePrincipals"),
+        get(directory::service_principals),
+    )
+    .route(
+        &at("/servicePrincipals/{id}"),
+        get(directory::service_principal),
+    )
+    .route(
+        &at("/oauth2PermissionGrants"),
+        get(directory::oauth2_grants),
+    )
+}
+
+/// The registration-details report and identity protection.
+fn report_and_risk_routes(r: Router<Ctx>, at: &impl Fn(&str) -> String) -> Router<Ctx> {
+    r.route(
+        &at("/reports/authenticationMethods/userRegistrationDetails"),
+        get(authmethods::registration_details),
+    )
+    .route(
+        &at("/reports/authenticationMethods/userRegistrationDetails/{id}"),
+        get(authmethods::registration_detail),
+    )
+    .route(
+        &at("/identityProtection/riskyUsers"),
+        get(risk::risky_users),
+    )
+    .route(
+        &at("/identityProtection/riskyUsers/{id}"),
+        get(risk::risky_user),
+    )
+    .route(
+        &at("/identityProtection/riskDetections"),
+        get(risk::risk_detections),
+    )
+    .route(
+        &at("/identityProtection/riskDetections/{id}"),
+        get(risk::risk_detection),
+    )
 }
 
 /// Answers paths no route serves the way Graph does ("Resource not found for
@@ -346,8 +373,9 @@ impl Call {
         self.opts.get("$filter").map(|f| spec.parse(f)).transpose()
     }
 
-    /// Resource-unit cost of a directory request (graph-api.md 9.2): `base`,
-    /// −1 with `$select`, +1 with `$expand`, −1 with `$top` < 20, at least 1.
+    /// Resource-unit cost of a directory request
+    /// (<https://learn.microsoft.com/graph/throttling-limits>): `base`, −1 with `$select`,
+    /// +1 with `$expand`, −1 with `$top` < 20, at least 1.
     fn ru_cost(&self, base: u32) -> u32 {
         let mut cost = base as i64;
         if self.opts.get("$select").is_some() {
@@ -445,7 +473,8 @@ impl Ctx {
         &self.st.shared.fixture.tenant
     }
 
-    /// Refuses report data on a Free tenant (graph-api.md 1.3).
+    /// Refuses report data on a Free tenant
+    /// (<https://learn.microsoft.com/entra/identity/monitoring-health/howto-configure-prerequisites-for-reporting-api>).
     fn require_premium(&self) -> Result<(), ApiError> {
         if self.shared().licence == Licence::Free {
             return Err(ApiError::premium_required());

@@ -1,7 +1,9 @@
-//! Identity protection (graph-api.md 7.7): risky users and risk detections.
+//! Identity protection: risky users and risk detections
+//! (<https://learn.microsoft.com/graph/api/resources/identityprotection-overview?view=graph-rest-1.0>).
 //!
 //! - Budget: 1 request per second per tenant, and a 429 **without**
-//!   `Retry-After` (graph-api.md 9.1), so clients must back off on their own.
+//!   `Retry-After` (<https://learn.microsoft.com/graph/throttling-limits>), so clients must
+//!   back off on their own.
 //! - Licence: both need Entra ID P2; on Free and P1 they answer 403
 //!   `Authentication_RequestFromNonPremiumTenantOrB2CTenant`. (Public reports
 //!   show these endpoints returning 403 on tenants without P2; the exact code

@@ -1,6 +1,8 @@
-//! Error bodies of the Management Activity API (graph-api.md 4.2):
+//! Error bodies of the Management Activity API
+//! (<https://learn.microsoft.com/office/office-365-management-api/office-365-management-activity-api-reference>):
 //! `{"error":{"code":"AF20055","message":"..."}}`. Clients branch on `code`;
-//! throttling, for one, is `AF429` inside an HTTP 403.
+//! throttling, for one, is `AF429` inside an HTTP 403
+//! (<https://learn.microsoft.com/office/office-365-management-api/troubleshooting-the-office-365-management-activity-api>).
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -1,5 +1,6 @@
-//! The simulated Office 365 Management Activity API (graph-api.md 4.2), rooted
-//! at `/api/v1.0/{tenant}/activity/feed/`:
+//! The simulated Office 365 Management Activity API
+//! (<https://learn.microsoft.com/office/office-365-management-api/office-365-management-activity-api-reference>),
+//! rooted at `/api/v1.0/{tenant}/activity/feed/`:
 //!
 //! - `GET subscriptions/list`: the tenant's subscriptions. Audit.AzureActiveDirectory,
 //!   Audit.Exchange, Audit.SharePoint and Audit.General are enabled; DLP.All is

@@ -1,4 +1,5 @@
-//! The `startTime`/`endTime` window of a content listing (graph-api.md 4.2):
+//! The `startTime`/`endTime` window of a content listing
+//! (<https://learn.microsoft.com/office/office-365-management-api/office-365-management-activity-api-reference>):
 //! both or neither (neither = the last 24 hours), no more than 24 hours apart,
 //! and the start no more than 7 days in the past. Times are UTC, written
 //! `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM` or `YYYY-MM-DDTHH:MM:SS`.

@@ -356,44 +356,68 @@ fn service_noise(rng: &mut impl Rng) -> Vec<Audit<'static>> {
     out
 }
 
-/// The IT department's routine work in the window.
+/// The IT department's routine work in the window, one step per errand.
 fn administration() -> Vec<Audit<'static>> {
-    let (admin, helpdesk) = (admin(), helpdesk());
-    let office = TOKYO_OFFICE.ip;
-    let by_admin = |time: &str, scope, activity| {
-        Audit::new(at(time), scope, activity, Actor::User(admin, office))
-    };
-    let group = |key: &str, name: &str| {
-        target(
-            &guid("group", key).to_string(),
-            Some(name),
-            "Group",
-            None,
-            &[],
-        )
-    };
-    let member_of = |m: &Member, key: &str, name: &str| {
-        vec![
-            group(key, name),
-            user_target(m, &[("Group.DisplayName", None, enc(name))]),
-        ]
-    };
-    let mut out = Vec::new();
+    let mut out = vec![job_title_change()];
+    out.extend(helpdesk_reset());
+    out.push(geo_policy());
+    out.extend(new_hire_account());
+    out.extend(new_hire_laptop());
+    out.extend(housekeeping());
+    out.extend(self_service_password_changes());
+    out
+}
 
+/// A change the Global Administrator made from the Tokyo office.
+fn by_admin(
+    time: &str,
+    scope: (&'static str, &'static str),
+    activity: &'static str,
+) -> Audit<'static> {
+    Audit::new(
+        at(time),
+        scope,
+        activity,
+        Actor::User(admin(), TOKYO_OFFICE.ip),
+    )
+}
+
+/// A group as an audit target.
+fn group_target(key: &str, name: &str) -> Value {
+    target(
+        &guid("group", key).to_string(),
+        Some(name),
+        "Group",
+        None,
+        &[],
+    )
+}
+
+/// The targets of "Add member to group": the group, then the new member.
+fn member_of(m: &Member, key: &str, name: &str) -> Vec<Value> {
+    vec![
+        group_target(key, name),
+        user_target(m, &[("Group.DisplayName", None, enc(name))]),
+    ]
+}
+
+/// A promotion recorded on the profile.
+fn job_title_change() -> Audit<'static> {
     let ito = &roster()[4];
-    out.push(
-        by_admin("2026-10-27T02:14:09Z", USERS, "Update user").target(user_target(
-            ito,
-            &[
-                ("JobTitle", Some(enc(["課長"])), enc(["部長"])),
-                included("JobTitle"),
-            ],
-        )),
-    );
+    by_admin("2026-10-27T02:14:09Z", USERS, "Update user").target(user_target(
+        ito,
+        &[
+            ("JobTitle", Some(enc(["課長"])), enc(["部長"])),
+            included("JobTitle"),
+        ],
+    ))
+}
 
-    // A forgotten password, reset by the helpdesk.
+/// A forgotten password, reset by the helpdesk.
+fn helpdesk_reset() -> [Audit<'static>; 2] {
+    let (helpdesk, office) = (helpdesk(), TOKYO_OFFICE.ip);
     let yamazaki = &roster()[20];
-    out.push(
+    [
         Audit::new(
             at("2026-10-29T05:41:30Z"),
             (SSPR, "UserManagement"),
@@ -409,8 +433,6 @@ fn administration() -> Vec<Audit<'static>> {
         ))
         .reason("None")
         .detail("OnPremisesAgent", "None"),
-    );
-    out.push(
         Audit::new(
             at("2026-10-29T05:41:31Z"),
             USERS,
@@ -421,35 +443,37 @@ fn administration() -> Vec<Audit<'static>> {
             yamazaki,
             &[("TargetId.UserType", None, enc("Member"))],
         )),
-    );
+    ]
+}
 
-    // The geo-block the attacker would have hit, added in report-only mode.
+/// The geo-block the attacker would have hit, added in report-only mode.
+fn geo_policy() -> Audit<'static> {
     let geo_id = CA_GEO.id;
     let policy = json!({"id": geo_id, "displayName": CA_GEO.name, "state": "enabledForReportingButNotEnforced",
         "conditions": {"users": {"includeUsers": ["All"]}, "applications": {"includeApplications": ["All"]},
                        "locations": {"includeLocations": ["All"], "excludeLocations": [guid("namedLocation", "japan").to_string()]}},
         "grantControls": {"operator": "OR", "builtInControls": ["block"]}});
-    out.push(
-        Audit::new(
-            at(GEO_POLICY_ADDED),
-            ("Conditional Access", "Policy"),
-            "Add conditional access policy",
-            Actor::User(admin, office),
-        )
-        .target(target(
-            geo_id,
-            Some(CA_GEO.name),
-            "Policy",
-            None,
-            &[("ConditionalAccessPolicy", None, enc(policy))],
-        )),
-    );
+    Audit::new(
+        at(GEO_POLICY_ADDED),
+        ("Conditional Access", "Policy"),
+        "Add conditional access policy",
+        Actor::User(admin(), TOKYO_OFFICE.ip),
+    )
+    .target(target(
+        geo_id,
+        Some(CA_GEO.name),
+        "Policy",
+        None,
+        &[("ConditionalAccessPolicy", None, enc(policy))],
+    ))
+}
 
-    // The new hire: account, licence, groups, laptop, Authenticator.
+/// The new hire's account, licence and groups.
+fn new_hire_account() -> Vec<Audit<'static>> {
     let hire = new_hire();
     let created = at(NEW_HIRE_CREATED);
     let later = |s: i64| secs(created + Duration::seconds(s));
-    out.push(
+    let mut out = vec![
         by_admin(NEW_HIRE_CREATED, USERS, "Add user").target(user_target(
             hire,
             &[
@@ -460,8 +484,8 @@ fn administration() -> Vec<Audit<'static>> {
                 included("AccountEnabled, DisplayName, UserPrincipalName, UserType"),
             ],
         )),
-    );
-    out.push(by_admin(&later(41), USERS, "Change user license").target(user_target(hire, &[])));
+        by_admin(&later(41), USERS, "Change user license").target(user_target(hire, &[])),
+    ];
     for (n, (key, name)) in [("all", "全社員"), ("hr", "人事部")]
         .into_iter()
         .enumerate()
@@ -470,42 +494,42 @@ fn administration() -> Vec<Audit<'static>> {
         audit.targets = member_of(hire, key, name);
         out.push(audit);
     }
-    let hire_at = |s: i64| created + Duration::hours(1) + Duration::seconds(s);
-    out.push(
+    out
+}
+
+/// An hour after the account: the new hire joins the laptop and registers
+/// Authenticator.
+fn new_hire_laptop() -> [Audit<'static>; 3] {
+    let (hire, office) = (new_hire(), TOKYO_OFFICE.ip);
+    let hire_at = |s: i64| at(NEW_HIRE_CREATED) + Duration::hours(1) + Duration::seconds(s);
+    let laptop = || {
+        target(
+            &hire.laptop_object_id,
+            Some(&hire.laptop_name),
+            "Device",
+            None,
+            &[],
+        )
+    };
+    [
         Audit::new(
             hire_at(0),
             ("Device Registration Service", "Device"),
             "Register device",
             Actor::User(hire, office),
         )
-        .target(target(
-            &hire.laptop_object_id,
-            Some(&hire.laptop_name),
-            "Device",
-            None,
-            &[],
-        ))
+        .target(laptop())
         .detail("Device Id", hire.laptop_device_id.clone())
         .detail("Device OS", "Windows")
         .detail("Device Trust Type", "AzureAd"),
-    );
-    out.push(
         Audit::new(
             hire_at(2),
             DEVICES,
             "Add registered owner to device",
             Actor::Service("Device Registration Service"),
         )
-        .target(target(
-            &hire.laptop_object_id,
-            Some(&hire.laptop_name),
-            "Device",
-            None,
-            &[],
-        ))
+        .target(laptop())
         .target(user_target(hire, &[])),
-    );
-    out.push(
         Audit::new(
             hire_at(240),
             SECURITY_INFO,
@@ -524,9 +548,12 @@ fn administration() -> Vec<Audit<'static>> {
             "AuthenticationMethod",
             "Authenticator App with Notification and Code",
         ),
-    );
+    ]
+}
 
-    // Group and profile housekeeping.
+/// Group and profile housekeeping.
+fn housekeeping() -> Vec<Audit<'static>> {
+    let mut out = Vec::new();
     for (time, who, key, name) in [
         ("2026-11-06T01:20:44Z", 7, "dev", "開発部"),
         ("2026-11-06T01:21:10Z", 26, "dev", "開発部"),
@@ -549,8 +576,12 @@ fn administration() -> Vec<Audit<'static>> {
             ],
         )),
     );
+    out
+}
 
-    // People changing their own passwords.
+/// People changing their own passwords.
+fn self_service_password_changes() -> Vec<Audit<'static>> {
+    let mut out = Vec::new();
     for (time, who) in [
         ("2026-10-30T00:12:40Z", 9),
         ("2026-11-10T23:58:12Z", 15),
@@ -589,65 +620,86 @@ fn administration() -> Vec<Audit<'static>> {
     out
 }
 
-/// Everything the attacker changed in the directory.
+/// Everything the attacker changed in the directory, one step per phase.
 fn attack() -> Vec<Audit<'static>> {
-    let victim = victim();
-    let by_attacker = |time: DateTime<Utc>, scope, activity| {
-        Audit::new(time, scope, activity, Actor::User(victim, ATTACKER.ip))
-    };
     let mut out = Vec::new();
+    out.extend(security_info_registration());
+    out.extend(device_registration());
+    out.extend(app_registration(
+        by_attacker,
+        ATTACKER_APP,
+        at(APP_CREATED),
+        "sync",
+        "AzureADMultipleOrgs",
+    ));
+    out.push(app_permissions());
+    out.extend(app_consent());
+    out.extend(guest_invitation());
+    out
+}
 
-    // Security info: started, methods updated (default switched to codes), registered.
+/// A change made in the victim's name from the attacker's address.
+fn by_attacker(
+    time: DateTime<Utc>,
+    scope: (&'static str, &'static str),
+    activity: &'static str,
+) -> Audit<'static> {
+    Audit::new(time, scope, activity, Actor::User(victim(), ATTACKER.ip))
+}
+
+/// The victim as a target, with her name (security info and consent audits).
+fn victim_target() -> Value {
+    let victim = victim();
+    target(
+        &victim.id,
+        Some(&victim.display_name),
+        "User",
+        Some(&victim.upn),
+        &[],
+    )
+}
+
+/// Security info: started, methods updated (default switched to codes), registered.
+fn security_info_registration() -> [Audit<'static>; 3] {
+    let victim = victim();
     let registered = at(MFA_REGISTERED);
-    out.push(
+    [
         by_attacker(
             at(MFA_REGISTRATION_STARTED) + Duration::seconds(6),
             SECURITY_INFO,
             "User started security info registration",
         )
-        .target(target(
-            &victim.id,
-            Some(&victim.display_name),
-            "User",
-            Some(&victim.upn),
-            &[],
-        ))
+        .target(victim_target())
         .reason("User started the registration for Authenticator App with Notification and Code"),
-    );
-    out.push(by_attacker(registered - Duration::milliseconds(850), USERS, "Update user").target(user_target(
-        victim,
-        &[
-            (
-                "StrongAuthenticationMethod",
-                Some(enc(json!([{"MethodType": 6, "Default": true}, {"MethodType": 5, "Default": false}]))),
-                enc(json!([{"MethodType": 6, "Default": false}, {"MethodType": 5, "Default": true}])),
-            ),
-            included("StrongAuthenticationMethod"),
-            ("TargetId.UserType", None, enc("Member")),
-        ],
-    )));
-    out.push(
+        by_attacker(registered - Duration::milliseconds(850), USERS, "Update user").target(user_target(
+            victim,
+            &[
+                (
+                    "StrongAuthenticationMethod",
+                    Some(enc(json!([{"MethodType": 6, "Default": true}, {"MethodType": 5, "Default": false}]))),
+                    enc(json!([{"MethodType": 6, "Default": false}, {"MethodType": 5, "Default": true}])),
+                ),
+                included("StrongAuthenticationMethod"),
+                ("TargetId.UserType", None, enc("Member")),
+            ],
+        )),
         by_attacker(registered, SECURITY_INFO, "User registered security info")
-            .target(target(
-                &victim.id,
-                Some(&victim.display_name),
-                "User",
-                Some(&victim.upn),
-                &[],
-            ))
+            .target(victim_target())
             .reason("User registered Authenticator App with Notification and Code")
             .detail("AuthenticationMethodType", "AppNotificationAndCode")
             .detail(
                 "AuthenticationMethod",
                 "Authenticator App with Notification and Code",
             ),
-    );
+    ]
+}
 
-    // The attacker's device.
+/// The attacker's device: registered, added, and owned by and registered to the victim.
+fn device_registration() -> Vec<Audit<'static>> {
     let device_object = guid("device-object", ATTACKER_DEVICE).to_string();
     let device = || target(&device_object, Some(ATTACKER_DEVICE), "Device", None, &[]);
     let registered_device = at(DEVICE_REGISTERED);
-    out.push(
+    let mut out = vec![
         by_attacker(
             registered_device,
             ("Device Registration Service", "Device"),
@@ -657,8 +709,6 @@ fn attack() -> Vec<Audit<'static>> {
         .detail("Device Id", attacker_device_id())
         .detail("Device OS", "Windows")
         .detail("Device Trust Type", "Workplace"),
-    );
-    out.push(
         Audit::new(
             registered_device + Duration::seconds(1),
             DEVICES,
@@ -677,7 +727,7 @@ fn attack() -> Vec<Audit<'static>> {
                 included("DeviceId, DisplayName, DeviceTrustType"),
             ],
         )),
-    );
+    ];
     for (s, activity) in [
         (2, "Add registered owner to device"),
         (2, "Add registered users to device"),
@@ -690,39 +740,38 @@ fn attack() -> Vec<Audit<'static>> {
                 Actor::Service("Device Registration Service"),
             )
             .target(device())
-            .target(user_target(victim, &[])),
+            .target(user_target(victim(), &[])),
         );
     }
+    out
+}
 
-    // The application, its secret and the consent.
-    let app = tenant_app(ATTACKER_APP);
-    let app_object = app.object_id.expect("registered app");
-    let app_target = |props: &[(&str, Option<String>, String)]| {
-        target(
-            app_object,
-            Some(ATTACKER_APP.name),
-            "Application",
-            None,
-            props,
-        )
-    };
-    let sp_target = |props: &[(&str, Option<String>, String)]| {
-        target(
-            app.sp_id,
-            Some(ATTACKER_APP.name),
-            "ServicePrincipal",
-            None,
-            props,
-        )
-    };
-    out.extend(app_registration(
-        by_attacker,
-        ATTACKER_APP,
-        at(APP_CREATED),
-        "sync",
-        "AzureADMultipleOrgs",
-    ));
-    out.push(by_attacker(at(APP_CREATED) + Duration::seconds(48), APPS, "Update application").target(app_target(&[
+/// The attacker's application as a target.
+fn attacker_app_target(props: &[(&str, Option<String>, String)]) -> Value {
+    let app_object = tenant_app(ATTACKER_APP).object_id.expect("registered app");
+    target(
+        app_object,
+        Some(ATTACKER_APP.name),
+        "Application",
+        None,
+        props,
+    )
+}
+
+/// The attacker's application's service principal as a target.
+fn attacker_sp_target(props: &[(&str, Option<String>, String)]) -> Value {
+    target(
+        tenant_app(ATTACKER_APP).sp_id,
+        Some(ATTACKER_APP.name),
+        "ServicePrincipal",
+        None,
+        props,
+    )
+}
+
+/// The delegated Graph permissions the attacker's app asks for.
+fn app_permissions() -> Audit<'static> {
+    by_attacker(at(APP_CREATED) + Duration::seconds(48), APPS, "Update application").target(attacker_app_target(&[
         (
             "RequiredResourceAccess",
             Some("[]".into()),
@@ -731,25 +780,32 @@ fn attack() -> Vec<Audit<'static>> {
                 {"EntitlementId": "7427e0e9-2fba-42fe-b0c0-848c9e6a8182", "DirectAccessGrant": false, "ImpersonationAccessGrantTypes": [{"Impersonator": "29d9ed98-a469-4536-ade2-f981bc1d605e", "Impersonated": "User"}]}]}])),
         ),
         included("RequiredResourceAccess"),
-    ])));
+    ]))
+}
+
+/// The victim's consent: the consent itself, the delegated grant and the app
+/// role assignment it creates.
+fn app_consent() -> [Audit<'static>; 3] {
+    let victim = victim();
+    let app = tenant_app(ATTACKER_APP);
     let consented = at(APP_CONSENTED);
     let grant_id = guid("oauth2PermissionGrant", ATTACKER_APP.id).to_string();
-    out.push(by_attacker(consented, APPS, "Consent to application").target(sp_target(&[
-        ("ConsentContext.IsAdminConsent", None, enc("False")),
-        ("ConsentContext.IsAppOnly", None, enc("False")),
-        ("ConsentContext.OnBehalfOfAll", None, enc("False")),
-        ("ConsentContext.Tags", None, enc("WindowsAzureActiveDirectoryIntegratedApp")),
-        (
-            "ConsentAction.Permissions",
-            None,
-            enc(format!(
-                "[] => [[Id: {grant_id}, ClientId: {}, PrincipalId: {}, ResourceId: {}, ConsentType: Principal, Scope:  Mail.Read offline_access, CreatedDateTime: , LastModifiedDateTime ]]; ",
-                app.sp_id, victim.id, sp_id(&GRAPH)
-            )),
-        ),
-        ("TargetId.ServicePrincipalNames", None, enc(ATTACKER_APP.id)),
-    ])));
-    out.push(
+    [
+        by_attacker(consented, APPS, "Consent to application").target(attacker_sp_target(&[
+            ("ConsentContext.IsAdminConsent", None, enc("False")),
+            ("ConsentContext.IsAppOnly", None, enc("False")),
+            ("ConsentContext.OnBehalfOfAll", None, enc("False")),
+            ("ConsentContext.Tags", None, enc("WindowsAzureActiveDirectoryIntegratedApp")),
+            (
+                "ConsentAction.Permissions",
+                None,
+                enc(format!(
+                    "[] => [[Id: {grant_id}, ClientId: {}, PrincipalId: {}, ResourceId: {}, ConsentType: Principal, Scope:  Mail.Read offline_access, CreatedDateTime: , LastModifiedDateTime ]]; ",
+                    app.sp_id, victim.id, sp_id(&GRAPH)
+                )),
+            ),
+            ("TargetId.ServicePrincipalNames", None, enc(ATTACKER_APP.id)),
+        ])),
         by_attacker(
             consented - Duration::milliseconds(310),
             APPS,
@@ -774,15 +830,13 @@ fn attack() -> Vec<Audit<'static>> {
                 ("ServicePrincipal.ObjectID", None, enc(sp_id(&GRAPH))),
             ],
         ))
-        .target(sp_target(&[])),
-    );
-    out.push(
+        .target(attacker_sp_target(&[])),
         by_attacker(
             consented - Duration::milliseconds(120),
             APPS,
             "Add app role assignment grant to user",
         )
-        .target(sp_target(&[
+        .target(attacker_sp_target(&[
             (
                 "AppRole.Id",
                 None,
@@ -792,13 +846,15 @@ fn attack() -> Vec<Audit<'static>> {
             ("User.UPN", None, enc(&victim.upn)),
         ]))
         .target(user_target(victim, &[])),
-    );
+    ]
+}
 
-    // A guest for later access.
+/// A guest for later access: the invitation and the user it adds.
+fn guest_invitation() -> [Audit<'static>; 2] {
     let guest_id = guid("user", GUEST_ADDRESS).to_string();
     let guest_upn = guest_upn(GUEST_ADDRESS);
     let invited = at(GUEST_INVITED);
-    out.push(
+    [
         by_attacker(
             invited,
             ("Invited Users", "UserManagement"),
@@ -813,8 +869,6 @@ fn attack() -> Vec<Audit<'static>> {
         ))
         .detail("invitedUserEmailAddress", GUEST_ADDRESS)
         .detail("oid", guest_id.clone()),
-    );
-    out.push(
         by_attacker(invited - Duration::milliseconds(640), USERS, "Add user").target(target(
             &guest_id,
             None,
@@ -829,8 +883,7 @@ fn attack() -> Vec<Audit<'static>> {
                 included("AccountEnabled, DisplayName, Mail, UserPrincipalName, UserType"),
             ],
         )),
-    );
-    out
+    ]
 }
 
 /// The audits of registering an application with a client secret.

@@ -284,60 +284,72 @@ impl<'a> SignInSummary<'a> {
 const E5_SKU: &str = "06ebc4ee-1bb5-47dd-8120-11324bc54e06";
 
 fn users(activity: &SignInSummary) -> Vec<Value> {
-    let mut out: Vec<Value> = roster()
-        .iter()
-        .map(|m| {
-            let p = m.person;
-            let created = if m.index == new_hire().index {
-                NEW_HIRE_CREATED.to_string()
-            } else {
-                format!("20{:02}-04-01T00:{:02}:{:02}Z", 18 + m.index % 8, 10 + m.index, 7 * m.index % 60)
-            };
-            let mut u = json!({
-                "id": m.id,
-                "businessPhones": [],
-                "displayName": m.display_name,
-                "givenName": p.given,
-                "jobTitle": if p.title.is_empty() { Value::Null } else { json!(p.title) },
-                "mail": m.upn,
-                "mobilePhone": null,
-                "officeLocation": if p.osaka { "大阪支社" } else { "東京本社" },
-                "preferredLanguage": "ja-JP",
-                "surname": p.surname,
-                "userPrincipalName": m.upn,
-                "accountEnabled": true,
-                "createdDateTime": created,
-                "creationType": null,
-                "userType": "Member",
-                "externalUserState": null,
-                "externalUserStateChangeDateTime": null,
-                "lastPasswordChangeDateTime": created,
-                "passwordPolicies": "DisablePasswordExpiration",
-                "signInSessionsValidFromDateTime": created,
-                "onPremisesSyncEnabled": null,
-                "onPremisesImmutableId": null,
-                "onPremisesSamAccountName": null,
-                "onPremisesLastSyncDateTime": null,
-                "proxyAddresses": [format!("SMTP:{}", m.upn)],
-                "otherMails": [],
-                "identities": [{"signInType": "userPrincipalName", "issuer": DOMAIN, "issuerAssignedId": m.upn}],
-                "assignedLicenses": [{"disabledPlans": [], "skuId": E5_SKU}],
-                "usageLocation": "JP",
-                "department": p.department,
-                "companyName": TENANT_NAME,
-                "employeeId": format!("{:05}", 10_231 + m.index * 17),
-                "mailNickname": p.key,
-                "securityIdentifier": cloud_sid(&guid("user", p.key)),
-                "signInActivity": activity.activity(&m.id),
-            });
-            if activity.activity(&m.id).is_null() {
-                u.as_object_mut().expect("object").remove("signInActivity");
-            }
-            u
-        })
-        .collect();
+    let mut out: Vec<Value> = roster().iter().map(|m| member_user(m, activity)).collect();
+    out.push(break_glass_user());
+    out.extend(guest_users());
+    out
+}
+
+/// An employee's account, with `signInActivity` if they ever signed in.
+fn member_user(m: &Member, activity: &SignInSummary) -> Value {
+    let p = m.person;
+    let created = if m.index == new_hire().index {
+        NEW_HIRE_CREATED.to_string()
+    } else {
+        format!(
+            "20{:02}-04-01T00:{:02}:{:02}Z",
+            18 + m.index % 8,
+            10 + m.index,
+            7 * m.index % 60
+        )
+    };
+    let mut u = json!({
+        "id": m.id,
+        "businessPhones": [],
+        "displayName": m.display_name,
+        "givenName": p.given,
+        "jobTitle": if p.title.is_empty() { Value::Null } else { json!(p.title) },
+        "mail": m.upn,
+        "mobilePhone": null,
+        "officeLocation": if p.osaka { "大阪支社" } else { "東京本社" },
+        "preferredLanguage": "ja-JP",
+        "surname": p.surname,
+        "userPrincipalName": m.upn,
+        "accountEnabled": true,
+        "createdDateTime": created,
+        "creationType": null,
+        "userType": "Member",
+        "externalUserState": null,
+        "externalUserStateChangeDateTime": null,
+        "lastPasswordChangeDateTime": created,
+        "passwordPolicies": "DisablePasswordExpiration",
+        "signInSessionsValidFromDateTime": created,
+        "onPremisesSyncEnabled": null,
+        "onPremisesImmutableId": null,
+        "onPremisesSamAccountName": null,
+        "onPremisesLastSyncDateTime": null,
+        "proxyAddresses": [format!("SMTP:{}", m.upn)],
+        "otherMails": [],
+        "identities": [{"signInType": "userPrincipalName", "issuer": DOMAIN, "issuerAssignedId": m.upn}],
+        "assignedLicenses": [{"disabledPlans": [], "skuId": E5_SKU}],
+        "usageLocation": "JP",
+        "department": p.department,
+        "companyName": TENANT_NAME,
+        "employeeId": format!("{:05}", 10_231 + m.index * 17),
+        "mailNickname": p.key,
+        "securityIdentifier": cloud_sid(&guid("user", p.key)),
+        "signInActivity": activity.activity(&m.id),
+    });
+    if activity.activity(&m.id).is_null() {
+        u.as_object_mut().expect("object").remove("signInActivity");
+    }
+    u
+}
+
+/// The unlicensed emergency-access account.
+fn break_glass_user() -> Value {
     let break_glass = guid("user", BREAK_GLASS);
-    out.push(json!({
+    json!({
         "id": break_glass.to_string(), "businessPhones": [], "displayName": "緊急アクセス用アカウント 01",
         "givenName": null, "jobTitle": null, "mail": null, "mobilePhone": null, "officeLocation": null,
         "preferredLanguage": null, "surname": null,
@@ -351,9 +363,12 @@ fn users(activity: &SignInSummary) -> Vec<Value> {
         "identities": [{"signInType": "userPrincipalName", "issuer": DOMAIN, "issuerAssignedId": format!("{BREAK_GLASS}@{DOMAIN}")}],
         "assignedLicenses": [], "usageLocation": "JP", "department": null, "companyName": null,
         "employeeId": null, "mailNickname": BREAK_GLASS, "securityIdentifier": cloud_sid(&break_glass),
-    }));
-    // Guests: two business partners who accepted long ago, and the attacker's invitation.
-    for (address, name, invited, state, changed) in [
+    })
+}
+
+/// Guests: two business partners who accepted long ago, and the attacker's invitation.
+fn guest_users() -> Vec<Value> {
+    [
         (
             PARTNER_SENDER,
             "田中 一郎 (ファブリカム商事)",
@@ -375,26 +390,31 @@ fn users(activity: &SignInSummary) -> Vec<Value> {
             "PendingAcceptance",
             GUEST_INVITED,
         ),
-    ] {
-        let id = guid("user", address);
-        let upn = guest_upn(address);
-        out.push(json!({
-            "id": id.to_string(), "businessPhones": [], "displayName": name, "givenName": null,
-            "jobTitle": null, "mail": address, "mobilePhone": null, "officeLocation": null,
-            "preferredLanguage": null, "surname": null, "userPrincipalName": upn,
-            "accountEnabled": true, "createdDateTime": invited, "creationType": "Invitation",
-            "userType": "Guest", "externalUserState": state, "externalUserStateChangeDateTime": changed,
-            "lastPasswordChangeDateTime": invited, "passwordPolicies": null,
-            "signInSessionsValidFromDateTime": invited, "onPremisesSyncEnabled": null,
-            "onPremisesImmutableId": null, "onPremisesSamAccountName": null, "onPremisesLastSyncDateTime": null,
-            "proxyAddresses": [format!("SMTP:{address}")], "otherMails": [address],
-            "identities": [{"signInType": "userPrincipalName", "issuer": DOMAIN, "issuerAssignedId": upn}],
-            "assignedLicenses": [], "usageLocation": null, "department": null, "companyName": null,
-            "employeeId": null, "mailNickname": address.replace('@', "_"),
-            "securityIdentifier": cloud_sid(&id),
-        }));
-    }
-    out
+    ]
+    .into_iter()
+    .map(guest_user)
+    .collect()
+}
+
+/// A guest: (address, display name, invited, invitation state, state changed).
+fn guest_user((address, name, invited, state, changed): (&str, &str, &str, &str, &str)) -> Value {
+    let id = guid("user", address);
+    let upn = guest_upn(address);
+    json!({
+        "id": id.to_string(), "businessPhones": [], "displayName": name, "givenName": null,
+        "jobTitle": null, "mail": address, "mobilePhone": null, "officeLocation": null,
+        "preferredLanguage": null, "surname": null, "userPrincipalName": upn,
+        "accountEnabled": true, "createdDateTime": invited, "creationType": "Invitation",
+        "userType": "Guest", "externalUserState": state, "externalUserStateChangeDateTime": changed,
+        "lastPasswordChangeDateTime": invited, "passwordPolicies": null,
+        "signInSessionsValidFromDateTime": invited, "onPremisesSyncEnabled": null,
+        "onPremisesImmutableId": null, "onPremisesSamAccountName": null, "onPremisesLastSyncDateTime": null,
+        "proxyAddresses": [format!("SMTP:{address}")], "otherMails": [address],
+        "identities": [{"signInType": "userPrincipalName", "issuer": DOMAIN, "issuerAssignedId": upn}],
+        "assignedLicenses": [], "usageLocation": null, "department": null, "companyName": null,
+        "employeeId": null, "mailNickname": address.replace('@', "_"),
+        "securityIdentifier": cloud_sid(&id),
+    })
 }
 
 fn groups() -> Vec<Value> {
@@ -531,129 +551,164 @@ fn roles_access(permissions: &[Permission]) -> Vec<Value> {
         .collect()
 }
 
+/// What differs between the tenant's app registrations.
+struct Registration {
+    app: App,
+    created: &'static str,
+    audience: &'static str,
+    access: Vec<Value>,
+    redirect: Value,
+    password_credentials: Value,
+    key_credentials: Value,
+    public: bool,
+}
+
 fn applications() -> Vec<Value> {
-    let secret = |key_id: &str, name: &str, hint: &str, start: &str, end: &str| {
-        json!([{"customKeyIdentifier": null, "displayName": name, "endDateTime": end, "hint": hint,
-                "keyId": key_id, "secretText": null, "startDateTime": start}])
-    };
-    let app = |a: App,
-               created: &str,
-               audience: &str,
-               access: Vec<Value>,
-               redirect: Value,
-               credentials: (Value, Value),
-               public: bool| {
-        let t = tenant_app(a);
-        json!({"@odata.type": "#microsoft.graph.application", "id": t.object_id.expect("registered"),
-               "appId": a.id, "createdDateTime": created, "description": null, "displayName": a.name,
-               "identifierUris": [], "isFallbackPublicClient": public, "keyCredentials": credentials.1,
-               "notes": null, "passwordCredentials": credentials.0, "publicClient": {"redirectUris": []},
-               "publisherDomain": DOMAIN, "requiredResourceAccess": access, "signInAudience": audience,
-               "tags": [], "web": {"homePageUrl": null, "logoutUrl": null, "redirectUris": redirect,
-               "implicitGrantSettings": {"enableAccessTokenIssuance": false, "enableIdTokenIssuance": false}}})
-    };
-    let key = |t: &TenantApp| match t.credential {
+    [
+        tool_registration(),
+        limited_registration(),
+        hr_sync_registration(),
+        backup_registration(),
+        attacker_registration(),
+    ]
+    .into_iter()
+    .map(application)
+    .collect()
+}
+
+/// An app registration as `GET /applications` returns it.
+fn application(r: Registration) -> Value {
+    let t = tenant_app(r.app);
+    json!({"@odata.type": "#microsoft.graph.application", "id": t.object_id.expect("registered"),
+           "appId": r.app.id, "createdDateTime": r.created, "description": null, "displayName": r.app.name,
+           "identifierUris": [], "isFallbackPublicClient": r.public, "keyCredentials": r.key_credentials,
+           "notes": null, "passwordCredentials": r.password_credentials, "publicClient": {"redirectUris": []},
+           "publisherDomain": DOMAIN, "requiredResourceAccess": r.access, "signInAudience": r.audience,
+           "tags": [], "web": {"homePageUrl": null, "logoutUrl": null, "redirectUris": r.redirect,
+           "implicitGrantSettings": {"enableAccessTokenIssuance": false, "enableIdTokenIssuance": false}}})
+}
+
+/// `passwordCredentials` with the app's one client secret.
+fn secret(app: App, name: &str, hint: &str, start: &str, end: &str) -> Value {
+    json!([{"customKeyIdentifier": null, "displayName": name, "endDateTime": end, "hint": hint,
+            "keyId": key_id(app), "secretText": null, "startDateTime": start}])
+}
+
+/// The key id of a registered app's secret or certificate.
+fn key_id(app: App) -> &'static str {
+    match tenant_app(app).credential {
         Credential::Secret { key_id } | Credential::Certificate { key_id, .. } => key_id,
         Credential::ManagedIdentity { .. } => unreachable!("not registered"),
-    };
-    let added = |created: &str| secs(at(created) + (at(APP_SECRET_ADDED) - at(APP_CREATED)));
-    let tool_secret_added = added(TOOL_REGISTERED);
-    let attacker_secret_added = added(APP_CREATED);
-    vec![
-        app(
+    }
+}
+
+/// When the secret of an app registered at `created` was added: as long after
+/// as the attacker took.
+fn secret_added(created: &str) -> String {
+    secs(at(created) + (at(APP_SECRET_ADDED) - at(APP_CREATED)))
+}
+
+/// The collector, registered the day before collection.
+fn tool_registration() -> Registration {
+    Registration {
+        app: TOOL,
+        created: TOOL_REGISTERED,
+        audience: "AzureADMyOrg",
+        access: roles_access(tool_permissions()),
+        redirect: json!([]),
+        password_credentials: secret(
             TOOL,
-            TOOL_REGISTERED,
-            "AzureADMyOrg",
-            roles_access(tool_permissions()),
-            json!([]),
-            (
-                secret(
-                    key(tenant_app(TOOL)),
-                    "m365-preserve demo",
-                    "sim",
-                    &tool_secret_added,
-                    "2027-05-24T08:14:03Z",
-                ),
-                json!([]),
-            ),
-            true,
+            "m365-preserve demo",
+            "sim",
+            &secret_added(TOOL_REGISTERED),
+            "2027-05-24T08:14:03Z",
         ),
-        app(
+        key_credentials: json!([]),
+        public: true,
+    }
+}
+
+/// A reporting app with only `User.Read.All`.
+fn limited_registration() -> Registration {
+    Registration {
+        app: LIMITED,
+        created: "2024-09-10T04:12:33Z",
+        audience: "AzureADMyOrg",
+        access: roles_access(&[USER_READ_ALL]),
+        redirect: json!([]),
+        password_credentials: secret(
             LIMITED,
-            "2024-09-10T04:12:33Z",
-            "AzureADMyOrg",
-            roles_access(&[USER_READ_ALL]),
-            json!([]),
-            (
-                secret(
-                    key(tenant_app(LIMITED)),
-                    "report",
-                    "sim",
-                    "2024-09-10T04:13:01Z",
-                    "2026-12-10T04:13:01Z",
-                ),
-                json!([]),
-            ),
-            false,
+            "report",
+            "sim",
+            "2024-09-10T04:13:01Z",
+            "2026-12-10T04:13:01Z",
         ),
-        app(
+        key_credentials: json!([]),
+        public: false,
+    }
+}
+
+/// The attendance system's user sync.
+fn hr_sync_registration() -> Registration {
+    Registration {
+        app: HR_SYNC,
+        created: "2022-07-04T06:30:12Z",
+        audience: "AzureADMyOrg",
+        access: roles_access(&[USER_READ_ALL]),
+        redirect: json!([]),
+        password_credentials: secret(
             HR_SYNC,
-            "2022-07-04T06:30:12Z",
-            "AzureADMyOrg",
-            roles_access(&[USER_READ_ALL]),
-            json!([]),
-            (
-                secret(
-                    key(tenant_app(HR_SYNC)),
-                    "batch-2026",
-                    "k7Q",
-                    "2026-01-15T02:00:41Z",
-                    "2027-01-15T02:00:41Z",
-                ),
-                json!([]),
-            ),
-            false,
+            "batch-2026",
+            "k7Q",
+            "2026-01-15T02:00:41Z",
+            "2027-01-15T02:00:41Z",
         ),
-        app(
-            BACKUP,
-            "2023-10-02T01:45:09Z",
-            "AzureADMultipleOrgs",
-            roles_access(&BACKUP_PERMISSIONS),
-            json!(["https://backup.contoso-backup.example/auth/callback"]),
-            (
-                json!([]),
-                json!([{"customKeyIdentifier": "9F2C4E8B1A7D3F6E0C5B8A2D4F1E7C3B9A6D0E2F", "displayName": "CN=contoso-backup",
-                "endDateTime": "2027-10-02T01:44:00Z", "key": null, "keyId": key(tenant_app(BACKUP)),
-                "startDateTime": "2025-10-02T01:44:00Z", "type": "AsymmetricX509Cert", "usage": "Verify"}]),
-            ),
-            false,
-        ),
-        app(
+        key_credentials: json!([]),
+        public: false,
+    }
+}
+
+/// The backup vendor's multi-tenant app, with a certificate.
+fn backup_registration() -> Registration {
+    Registration {
+        app: BACKUP,
+        created: "2023-10-02T01:45:09Z",
+        audience: "AzureADMultipleOrgs",
+        access: roles_access(&BACKUP_PERMISSIONS),
+        redirect: json!(["https://backup.contoso-backup.example/auth/callback"]),
+        password_credentials: json!([]),
+        key_credentials: json!([{"customKeyIdentifier": "9F2C4E8B1A7D3F6E0C5B8A2D4F1E7C3B9A6D0E2F", "displayName": "CN=contoso-backup",
+            "endDateTime": "2027-10-02T01:44:00Z", "key": null, "keyId": key_id(BACKUP),
+            "startDateTime": "2025-10-02T01:44:00Z", "type": "AsymmetricX509Cert", "usage": "Verify"}]),
+        public: false,
+    }
+}
+
+/// The attacker's app: delegated mail access, a localhost redirect.
+fn attacker_registration() -> Registration {
+    Registration {
+        app: ATTACKER_APP,
+        created: APP_CREATED,
+        audience: "AzureADMultipleOrgs",
+        access: vec![access(
+            &GRAPH,
+            &[
+                (MAIL_READ_SCOPE, "Scope"),
+                (OFFLINE_ACCESS_SCOPE, "Scope"),
+                (USER_READ_SCOPE, "Scope"),
+            ],
+        )],
+        redirect: json!(["http://localhost:8400/"]),
+        password_credentials: secret(
             ATTACKER_APP,
-            APP_CREATED,
-            "AzureADMultipleOrgs",
-            vec![access(
-                &GRAPH,
-                &[
-                    (MAIL_READ_SCOPE, "Scope"),
-                    (OFFLINE_ACCESS_SCOPE, "Scope"),
-                    (USER_READ_SCOPE, "Scope"),
-                ],
-            )],
-            json!(["http://localhost:8400/"]),
-            (
-                secret(
-                    key(tenant_app(ATTACKER_APP)),
-                    "sync",
-                    "Q~8",
-                    &attacker_secret_added,
-                    "2028-11-17T02:07:31Z",
-                ),
-                json!([]),
-            ),
-            false,
+            "sync",
+            "Q~8",
+            &secret_added(APP_CREATED),
+            "2028-11-17T02:07:31Z",
         ),
-    ]
+        key_credentials: json!([]),
+        public: false,
+    }
 }
 
 fn service_principals() -> Vec<Value> {

@@ -573,58 +573,79 @@ fn file_activity(
         .field("AppAccessContext", token.context())
 }
 
-/// Records of the attacker's actions that no sign-in implies on its own.
+/// Records of the attacker's actions that no sign-in implies on its own, one
+/// step per phase.
 fn attack(rng: &mut impl Rng) -> Vec<Record> {
-    let victim = victim();
-    let mut out = Vec::new();
     let session = super::signins::stolen_session().to_string();
-    let owa = |rng: &mut dyn rand::RngCore, time: &str, kind, operation, place: &Place| {
-        let ip = format!("{}:{}", place.ip, rng.gen_range(49_152..65_535));
-        mailbox_fields(
-            Record::new(at(time), kind, operation, victim, &ip),
-            "Client=OWA;Action=ViaProxy",
-            &session,
-            (OUTLOOK_WEB.id, ""),
-        )
-    };
-    let admin_params = |params: &[(&str, String)]| {
-        json!(params
-            .iter()
-            .map(|(n, v)| json!({"Name": n, "Value": v}))
-            .collect::<Vec<_>>())
-    };
-    let rule = |rng: &mut dyn rand::RngCore,
-                time: &str,
-                operation,
-                name: &str,
-                params: Vec<(&str, String)>| {
-        let mut r = Record::new(
-            at(time),
-            RecordType::ExchangeAdmin,
-            operation,
-            victim,
-            &format!("{}:{}", ATTACKER.ip, rng.gen_range(49_152..65_535)),
-        );
-        r.object_id = format!("{}\\{name}", victim.upn);
-        r.result = "True";
-        let mut all = vec![
-            ("AlwaysDeleteOutlookRulesBlob", "False".to_string()),
-            ("Force", "False".to_string()),
-        ];
-        all.extend(params);
-        r.field("AppId", json!(OUTLOOK_WEB.id))
-            .field("ClientAppId", json!(""))
-            .field("ExternalAccess", json!(false))
-            .field("OrganizationName", json!(DOMAIN))
-            .field("OriginatingServer", json!(EXCHANGE_SERVER))
-            .field("Parameters", admin_params(&all))
-            .field("SessionId", json!(session))
-    };
-    out.push(rule(
+    let mut out = inbox_rules(rng, &session);
+    out.push(phish_opened());
+    out.extend(fraud_mail(rng, &session));
+    out.extend(accounting_files(rng, &session));
+    out.extend(directory_changes(rng));
+    out
+}
+
+/// A mailbox record of Outlook on the web behind the stolen session.
+fn owa(
+    rng: &mut impl Rng,
+    session: &str,
+    (time, kind, operation): (&str, RecordType, &'static str),
+    place: &Place,
+) -> Record {
+    let ip = format!("{}:{}", place.ip, rng.gen_range(49_152..65_535));
+    mailbox_fields(
+        Record::new(at(time), kind, operation, victim(), &ip),
+        "Client=OWA;Action=ViaProxy",
+        session,
+        (OUTLOOK_WEB.id, ""),
+    )
+}
+
+/// `Parameters` of an Exchange admin record.
+fn admin_params(params: &[(&str, String)]) -> Value {
+    json!(params
+        .iter()
+        .map(|(n, v)| json!({"Name": n, "Value": v}))
+        .collect::<Vec<_>>())
+}
+
+/// An inbox-rule cmdlet the attacker ran from Outlook on the web.
+fn inbox_rule(
+    rng: &mut impl Rng,
+    session: &str,
+    (time, operation, name): (&str, &'static str, &str),
+    params: Vec<(&str, String)>,
+) -> Record {
+    let victim = victim();
+    let mut r = Record::new(
+        at(time),
+        RecordType::ExchangeAdmin,
+        operation,
+        victim,
+        &format!("{}:{}", ATTACKER.ip, rng.gen_range(49_152..65_535)),
+    );
+    r.object_id = format!("{}\\{name}", victim.upn);
+    r.result = "True";
+    let mut all = vec![
+        ("AlwaysDeleteOutlookRulesBlob", "False".to_string()),
+        ("Force", "False".to_string()),
+    ];
+    all.extend(params);
+    r.field("AppId", json!(OUTLOOK_WEB.id))
+        .field("ClientAppId", json!(""))
+        .field("ExternalAccess", json!(false))
+        .field("OrganizationName", json!(DOMAIN))
+        .field("OriginatingServer", json!(EXCHANGE_SERVER))
+        .field("Parameters", admin_params(&all))
+        .field("SessionId", json!(session))
+}
+
+/// The two rules (hide, forward) and the hide rule's later extension.
+fn inbox_rules(rng: &mut impl Rng, session: &str) -> Vec<Record> {
+    let hide = inbox_rule(
         rng,
-        RULE_HIDE_CREATED,
-        "New-InboxRule",
-        ".",
+        session,
+        (RULE_HIDE_CREATED, "New-InboxRule", "."),
         vec![
             ("Name", ".".into()),
             ("SubjectOrBodyContainsWords", HIDE_WORDS.join(";")),
@@ -632,36 +653,38 @@ fn attack(rng: &mut impl Rng) -> Vec<Record> {
             ("MarkAsRead", "True".into()),
             ("StopProcessingRules", "True".into()),
         ],
-    ));
-    out.push(rule(
+    );
+    let forward = inbox_rule(
         rng,
-        RULE_FORWARD_CREATED,
-        "New-InboxRule",
-        "..",
+        session,
+        (RULE_FORWARD_CREATED, "New-InboxRule", ".."),
         vec![
             ("Name", "..".into()),
             ("SubjectOrBodyContainsWords", FORWARD_WORDS.join(";")),
             ("ForwardTo", FORWARD_ADDRESS.into()),
             ("StopProcessingRules", "False".into()),
         ],
-    ));
+    );
     let all_words: Vec<&str> = HIDE_WORDS
         .iter()
         .chain(HIDE_WORDS_ADDED.iter())
         .copied()
         .collect();
-    out.push(rule(
+    let updated = inbox_rule(
         rng,
-        RULE_HIDE_UPDATED,
-        "Set-InboxRule",
-        ".",
+        session,
+        (RULE_HIDE_UPDATED, "Set-InboxRule", "."),
         vec![
-            ("Identity", format!("{}\\.", victim.upn)),
+            ("Identity", format!("{}\\.", victim().upn)),
             ("SubjectOrBodyContainsWords", all_words.join(";")),
         ],
-    ));
+    );
+    vec![hide, forward, updated]
+}
 
-    // 佐藤 opens the phish in Outlook at her desk, half a minute before the proxy sign-in.
+/// 佐藤 opens the phish in Outlook at her desk, half a minute before the proxy sign-in.
+fn phish_opened() -> Record {
+    let victim = victim();
     let opened = mailbox_fields(
         Record::new(
             at(PHISH_OPENED),
@@ -674,49 +697,62 @@ fn attack(rng: &mut impl Rng) -> Vec<Record> {
         &guid("session", "hanako-desk").to_string(),
         ("", ""),
     );
-    out.push(
-        opened
-            .field("OperationProperties", json!([{"Name": "MailAccessType", "Value": "Bind"}, {"Name": "IsThrottled", "Value": "False"}]))
-            .field("Folders", json!([{"FolderItems": [{"InternetMessageId": super::messages::PHISH.internet_message_id, "SizeInBytes": 41_877}],
-                                     "Id": folder_id(victim, "Inbox"), "Path": "\\Inbox"}]))
-            .field("OperationCount", json!(1)),
-    );
+    opened
+        .field("OperationProperties", json!([{"Name": "MailAccessType", "Value": "Bind"}, {"Name": "IsThrottled", "Value": "False"}]))
+        .field("Folders", json!([{"FolderItems": [{"InternetMessageId": super::messages::PHISH.internet_message_id, "SizeInBytes": 41_877}],
+                                 "Id": folder_id(victim, "Inbox"), "Path": "\\Inbox"}]))
+        .field("OperationCount", json!(1))
+}
 
-    // The fraudulent "new bank account" mail to the customer.
-    let bec = owa(rng, BEC_SENT, RecordType::ExchangeItem, "Send", &ATTACKER);
-    out.push(bec.field(
+/// The fraudulent "new bank account" mail to the customer, and the partner's
+/// reply, pulled out of RSS Feeds into Deleted Items.
+fn fraud_mail(rng: &mut impl Rng, session: &str) -> [Record; 2] {
+    let victim = victim();
+    let bec = owa(
+        rng,
+        session,
+        (BEC_SENT, RecordType::ExchangeItem, "Send"),
+        &ATTACKER,
+    );
+    let bec = bec.field(
         "Item",
         json!({"Id": super::messages::BEC.item_id(), "InternetMessageId": super::messages::BEC.internet_message_id,
                "ParentFolder": {"Id": folder_id(victim, "Sent Items"), "Path": "\\Sent Items"},
                "SizeInBytes": 18_442, "Subject": super::messages::BEC.subject}),
-    ));
-    // The partner's reply, pulled out of RSS Feeds into Deleted Items.
-    let reply = &super::messages::REPLY;
-    out.push(
-        owa(rng, REPLY_DELETED, RecordType::ExchangeItemGroup, "MoveToDeletedItems", &ATTACKER_ALT)
-            .field("AffectedItems", json!([{"Id": reply.item_id(), "InternetMessageId": reply.internet_message_id,
-                "ParentFolder": {"Id": folder_id(victim, "RSS Feeds"), "Path": "\\RSS Feeds"}, "Subject": reply.subject}]))
-            .field("CrossMailboxOperation", json!(false))
-            .field("DestFolder", json!({"Id": folder_id(victim, "Deleted Items"), "Path": "\\Deleted Items"}))
-            .field("Folder", json!({"Id": folder_id(victim, "RSS Feeds"), "Path": "\\RSS Feeds"})),
     );
+    let reply = &super::messages::REPLY;
+    let deleted = owa(
+        rng,
+        session,
+        (REPLY_DELETED, RecordType::ExchangeItemGroup, "MoveToDeletedItems"),
+        &ATTACKER_ALT,
+    )
+    .field("AffectedItems", json!([{"Id": reply.item_id(), "InternetMessageId": reply.internet_message_id,
+        "ParentFolder": {"Id": folder_id(victim, "RSS Feeds"), "Path": "\\RSS Feeds"}, "Subject": reply.subject}]))
+    .field("CrossMailboxOperation", json!(false))
+    .field("DestFolder", json!({"Id": folder_id(victim, "Deleted Items"), "Path": "\\Deleted Items"}))
+    .field("Folder", json!({"Id": folder_id(victim, "RSS Feeds"), "Path": "\\RSS Feeds"}));
+    [bec, deleted]
+}
 
-    // The accounting share, read from the replayed browser session.
+/// The accounting share, read from the replayed browser session.
+fn accounting_files(rng: &mut impl Rng, session: &str) -> Vec<Record> {
     let signin = json!({"correlationId": random_guid(rng).to_string(), "uniqueTokenIdentifier": "",
                         "deviceDetail": {"deviceId": ""}});
     let token = Token {
         time: at(FILES_ACCESSED),
-        member: victim,
+        member: victim(),
         app: OFFICE_HOME.id,
         resource: SHAREPOINT.id,
         ip: ATTACKER.ip,
-        session: &session,
+        session,
         user_agent: ATTACKER_CHROME.user_agent,
         os: ATTACKER_CHROME.os,
         browser: ATTACKER_CHROME.browser,
         foreign: true,
         signin: &signin,
     };
+    let mut out = Vec::new();
     for (site, folder, name) in department_files("経理部") {
         for operation in ["FileAccessed", "FileDownloaded"] {
             out.push(file_activity(
@@ -726,10 +762,14 @@ fn attack(rng: &mut impl Rng) -> Vec<Record> {
             ));
         }
     }
+    out
+}
 
-    // Directory changes also reach the unified audit log (RecordType 8).
+/// Directory changes also reach the unified audit log (RecordType 8).
+fn directory_changes(rng: &mut impl Rng) -> Vec<Record> {
+    let victim = victim();
     let app = tenant_app(ATTACKER_APP);
-    for (time, operation, object) in [
+    let changes = [
         (
             APP_CREATED,
             "Add application.",
@@ -747,29 +787,39 @@ fn attack(rng: &mut impl Rng) -> Vec<Record> {
             "Add user.",
             guid("user", GUEST_ADDRESS).to_string(),
         ),
-    ] {
-        let mut r = Record::new(
-            at(time) + Duration::seconds(1),
-            RecordType::AzureActiveDirectory,
-            operation,
-            victim,
-            "",
-        );
-        r.object_id = object.clone();
-        r.result = "Success";
-        r.client_ip = String::new();
-        out.push(
-            r.field("AzureActiveDirectoryEventType", json!(1))
-                .field("ExtendedProperties", json!([{"Name": "additionalDetails", "Value": "{}"},
-                    {"Name": "extendedAuditEventCategory", "Value": if operation.starts_with("Add user") || operation.starts_with("Update user") { "User" } else { "Application" }}]))
-                .field("Actor", json!([{"ID": victim.upn, "Type": 5}, {"ID": victim.id, "Type": 2}]))
-                .field("ActorContextId", json!(TENANT_ID))
-                .field("InterSystemsId", json!(random_guid(rng).to_string()))
-                .field("IntraSystemId", json!(random_guid(rng).to_string()))
-                .field("SupportTicketId", json!(""))
-                .field("Target", json!([{"ID": object, "Type": 2}]))
-                .field("TargetContextId", json!(TENANT_ID)),
-        );
-    }
-    out
+    ];
+    changes
+        .into_iter()
+        .map(|(time, operation, object)| directory_change(rng, time, operation, object))
+        .collect()
+}
+
+/// One directory change as a unified audit log record.
+fn directory_change(
+    rng: &mut impl Rng,
+    time: &str,
+    operation: &'static str,
+    object: String,
+) -> Record {
+    let victim = victim();
+    let mut r = Record::new(
+        at(time) + Duration::seconds(1),
+        RecordType::AzureActiveDirectory,
+        operation,
+        victim,
+        "",
+    );
+    r.object_id = object.clone();
+    r.result = "Success";
+    r.client_ip = String::new();
+    r.field("AzureActiveDirectoryEventType", json!(1))
+        .field("ExtendedProperties", json!([{"Name": "additionalDetails", "Value": "{}"},
+            {"Name": "extendedAuditEventCategory", "Value": if operation.starts_with("Add user") || operation.starts_with("Update user") { "User" } else { "Application" }}]))
+        .field("Actor", json!([{"ID": victim.upn, "Type": 5}, {"ID": victim.id, "Type": 2}]))
+        .field("ActorContextId", json!(TENANT_ID))
+        .field("InterSystemsId", json!(random_guid(rng).to_string()))
+        .field("IntraSystemId", json!(random_guid(rng).to_string()))
+        .field("SupportTicketId", json!(""))
+        .field("Target", json!([{"ID": object, "Type": 2}]))
+        .field("TargetContextId", json!(TENANT_ID))
 }

@@ -291,36 +291,70 @@ impl<'a> SignIn<'a> {
     }
 
     /// The record exactly as Graph beta returns it (key order included). Built
-    /// without `json!` and with exact-capacity maps: building records is
-    /// allocation-bound, and the fixture holds thousands of them.
+    /// without `json!` and with an exact-capacity map: building records is
+    /// allocation-bound, and the fixture holds thousands of them. Each step
+    /// below gives one run of members, in the record's order.
     pub fn to_value(&self) -> Value {
-        let user = self.user;
-        let is_user = user.is_some();
-        let interactive = self.kind == Kind::Interactive;
-        let ok = self.status.0 == 0;
+        let members = self
+            .request_members()
+            .into_iter()
+            .chain(self.risk_members())
+            .chain(self.identity_members())
+            .chain(self.token_members())
+            .chain(self.outcome_members())
+            .chain(self.policy_members());
+        // The chain knows its exact length, so the map is allocated once.
+        Value::Object(
+            members
+                .map(|(key, value)| (key.to_string(), value))
+                .collect(),
+        )
+    }
+
+    fn is_user(&self) -> bool {
+        self.user.is_some()
+    }
+
+    fn interactive(&self) -> bool {
+        self.kind == Kind::Interactive
+    }
+
+    fn ok(&self) -> bool {
+        self.status.0 == 0
+    }
+
+    /// A property of the signed-in user; `null` for workload sign-ins.
+    fn user_field(&self, f: fn(&Member) -> &str) -> Value {
+        self.user.map_or(Value::Null, |m| text(f(m)))
+    }
+
+    /// A tenant field: workload sign-ins leave them empty (as exported from real tenants).
+    fn tenant(&self, value: &str) -> Value {
+        text(if self.is_user() { value } else { "" })
+    }
+
+    /// The request: who signed in to which app, from where, with what client.
+    fn request_members(&self) -> [(&'static str, Value); 19] {
+        let interactive = self.interactive();
         let id = self.id.to_string();
-        let first_party = !TENANT_APPS.iter().any(|t| t.app == self.app);
-        let (key_id, thumbprint, credential_type, msi) = self.credential();
-        let user_field = |f: fn(&Member) -> &str| user.map_or(Value::Null, |m| text(f(m)));
-        let or_null = |cond: bool, v: &str| if cond { text(v) } else { Value::Null };
-        // Workload sign-ins leave the tenant fields empty (as exported from real tenants).
-        let tenant = |value: &str| text(if is_user { value } else { "" });
-        let none = || text("none");
-        let empty = || Value::Array(Vec::new());
-        let list =
-            |cond: bool, item: Value| Value::Array(if cond { vec![item] } else { Vec::new() });
-        let has_location = !self.place.ip.is_empty();
         let original_request = if interactive {
             id.clone()
         } else {
             String::new()
         };
-        obj([
+        // Credential failures stop before Conditional Access is evaluated.
+        let ca_status = if self.is_user() && self.ok() {
+            "success"
+        } else {
+            "notApplied"
+        };
+        let (_, _, credential_type) = self.credential();
+        [
             ("id", Value::String(id)),
             ("createdDateTime", Value::String(secs(self.time))),
-            ("userDisplayName", user_field(|m| &m.display_name)),
-            ("userPrincipalName", user_field(|m| &m.upn)),
-            ("userId", user_field(|m| &m.id)),
+            ("userDisplayName", self.user_field(|m| &m.display_name)),
+            ("userPrincipalName", self.user_field(|m| &m.upn)),
+            ("userId", self.user_field(|m| &m.id)),
             ("appId", text(self.app.id)),
             ("appDisplayName", text(self.app.name)),
             ("ipAddress", text(self.place.ip)),
@@ -331,15 +365,7 @@ impl<'a> SignIn<'a> {
                 "correlationId",
                 Value::String(self.correlation_id.to_string()),
             ),
-            // Credential failures stop before Conditional Access is evaluated.
-            (
-                "conditionalAccessStatus",
-                text(if is_user && ok {
-                    "success"
-                } else {
-                    "notApplied"
-                }),
-            ),
+            ("conditionalAccessStatus", text(ca_status)),
             ("originalRequestId", Value::String(original_request)),
             ("isInteractive", Value::Bool(interactive)),
             ("tokenIssuerName", text("")),
@@ -349,6 +375,12 @@ impl<'a> SignIn<'a> {
                 "processingTimeInMilliseconds",
                 Value::from(self.processing_ms),
             ),
+        ]
+    }
+
+    /// Identity Protection's view of the sign-in.
+    fn risk_members(&self) -> [(&'static str, Value); 5] {
+        [
             ("riskDetail", none()),
             ("riskLevelAggregated", text(self.risk.aggregated)),
             ("riskLevelDuringSignIn", text(self.risk.during)),
@@ -357,21 +389,27 @@ impl<'a> SignIn<'a> {
                 "riskEventTypes_v2",
                 Value::Array(self.risk.events.iter().map(|e| text(e)).collect()),
             ),
+        ]
+    }
+
+    /// The resource, the tenants, and how the user or workload identified itself.
+    fn identity_members(&self) -> [(&'static str, Value); 20] {
+        let (is_user, interactive) = (self.is_user(), self.interactive());
+        let identifier = if interactive {
+            self.user.map_or("", |m| &m.upn)
+        } else {
+            ""
+        };
+        let (key_id, thumbprint, _) = self.credential();
+        [
             ("resourceDisplayName", text(self.resource.name)),
             ("resourceId", text(self.resource.id)),
-            ("resourceTenantId", tenant(TENANT_ID)),
-            ("homeTenantId", tenant(TENANT_ID)),
-            ("homeTenantName", tenant(TENANT_NAME)),
+            ("resourceTenantId", self.tenant(TENANT_ID)),
+            ("homeTenantId", self.tenant(TENANT_ID)),
+            ("homeTenantName", self.tenant(TENANT_NAME)),
             ("authenticationMethodsUsed", empty()),
             ("authenticationRequirement", text(self.requirement)),
-            (
-                "signInIdentifier",
-                text(if interactive {
-                    user.map_or("", |m| &m.upn)
-                } else {
-                    ""
-                }),
-            ),
+            ("signInIdentifier", text(identifier)),
             (
                 "signInIdentifierType",
                 or_null(interactive, "userPrincipalName"),
@@ -393,6 +431,19 @@ impl<'a> SignIn<'a> {
             ("crossTenantAccessType", none()),
             ("servicePrincipalCredentialKeyId", text(key_id)),
             ("servicePrincipalCredentialThumbprint", text(thumbprint)),
+        ]
+    }
+
+    /// The tokens: what came in, the session, and who owns the app and resource.
+    fn token_members(&self) -> [(&'static str, Value); 14] {
+        let first_party = !TENANT_APPS.iter().any(|t| t.app == self.app);
+        let app_owner = if first_party {
+            MICROSOFT_TENANT
+        } else {
+            TENANT_ID
+        };
+        let session = self.session_id.map_or(String::new(), |s| s.to_string());
+        [
             (
                 "uniqueTokenIdentifier",
                 Value::String(token_identifier(&self.id)),
@@ -404,187 +455,187 @@ impl<'a> SignIn<'a> {
             ("originalTransferMethod", none()),
             ("isThroughGlobalSecureAccess", Value::Bool(false)),
             ("globalSecureAccessIpAddress", text("")),
-            (
-                "sessionId",
-                Value::String(self.session_id.map_or(String::new(), |s| s.to_string())),
-            ),
-            (
-                "appOwnerTenantId",
-                text(if first_party {
-                    MICROSOFT_TENANT
-                } else {
-                    TENANT_ID
-                }),
-            ),
-            ("resourceOwnerTenantId", tenant(MICROSOFT_TENANT)),
+            ("sessionId", Value::String(session)),
+            ("appOwnerTenantId", text(app_owner)),
+            ("resourceOwnerTenantId", self.tenant(MICROSOFT_TENANT)),
             ("mfaDetail", Value::Null),
             ("authenticationAppDeviceDetails", Value::Null),
             (
                 "conditionalAccessAudiences",
-                list(is_user, text(self.resource.id)),
+                list(self.is_user(), text(self.resource.id)),
+            ),
+        ]
+    }
+
+    /// The outcome, the device and the place.
+    fn outcome_members(&self) -> [(&'static str, Value); 3] {
+        [
+            ("status", self.status_value()),
+            ("deviceDetail", self.device_value()),
+            ("location", self.location_value()),
+        ]
+    }
+
+    fn status_value(&self) -> Value {
+        obj([
+            ("errorCode", Value::from(self.status.0)),
+            ("failureReason", text(self.status.1)),
+            ("additionalDetails", self.status.2.map_or(Value::Null, text)),
+        ])
+    }
+
+    fn device_value(&self) -> Value {
+        obj([
+            ("deviceId", text(self.device.id)),
+            ("displayName", text(self.device.name)),
+            ("operatingSystem", text(self.client.os)),
+            ("browser", text(self.client.browser)),
+            (
+                "isCompliant",
+                self.device.compliant.map_or(Value::Null, Value::Bool),
             ),
             (
-                "status",
+                "isManaged",
+                self.device.managed.map_or(Value::Null, Value::Bool),
+            ),
+            ("trustType", text(self.device.trust)),
+        ])
+    }
+
+    /// `location`; addresses without a place (workloads inside Azure) have no coordinates.
+    fn location_value(&self) -> Value {
+        let has_location = !self.place.ip.is_empty();
+        let coordinate = |value: f64| {
+            if has_location {
+                Value::from(value)
+            } else {
+                Value::Null
+            }
+        };
+        obj([
+            ("city", text(self.place.city)),
+            ("state", text(self.place.state)),
+            ("countryOrRegion", text(self.place.country)),
+            (
+                "geoCoordinates",
                 obj([
-                    ("errorCode", Value::from(self.status.0)),
-                    ("failureReason", text(self.status.1)),
-                    ("additionalDetails", self.status.2.map_or(Value::Null, text)),
-                ]),
-            ),
-            (
-                "deviceDetail",
-                obj([
-                    ("deviceId", text(self.device.id)),
-                    ("displayName", text(self.device.name)),
-                    ("operatingSystem", text(self.client.os)),
-                    ("browser", text(self.client.browser)),
-                    (
-                        "isCompliant",
-                        self.device.compliant.map_or(Value::Null, Value::Bool),
-                    ),
-                    (
-                        "isManaged",
-                        self.device.managed.map_or(Value::Null, Value::Bool),
-                    ),
-                    ("trustType", text(self.device.trust)),
-                ]),
-            ),
-            (
-                "location",
-                obj([
-                    ("city", text(self.place.city)),
-                    ("state", text(self.place.state)),
-                    ("countryOrRegion", text(self.place.country)),
-                    (
-                        "geoCoordinates",
-                        obj([
-                            ("altitude", Value::Null),
-                            (
-                                "latitude",
-                                if has_location {
-                                    Value::from(self.place.latitude)
-                                } else {
-                                    Value::Null
-                                },
-                            ),
-                            (
-                                "longitude",
-                                if has_location {
-                                    Value::from(self.place.longitude)
-                                } else {
-                                    Value::Null
-                                },
-                            ),
-                        ]),
-                    ),
-                ]),
-            ),
-            ("appliedConditionalAccessPolicies", self.ca_policies()),
-            ("authenticationContextClassReferences", empty()),
-            (
-                "authenticationProcessingDetails",
-                if interactive {
-                    Value::Array(vec![
-                        obj([
-                            ("key", text("Legacy TLS (TLS 1.0, 1.1, 3DES)")),
-                            ("value", text("False")),
-                        ]),
-                        obj([
-                            ("key", text("Is CAE Token")),
-                            ("value", text(if ok { "True" } else { "False" })),
-                        ]),
-                    ])
-                } else {
-                    empty()
-                },
-            ),
-            (
-                "networkLocationDetails",
-                match self.place.network {
-                    Some(name) => list(
-                        true,
-                        obj([
-                            ("networkType", text("namedNetwork")),
-                            ("networkNames", list(true, text(name))),
-                        ]),
-                    ),
-                    None => empty(),
-                },
-            ),
-            ("authenticationDetails", self.steps_value()),
-            (
-                "authenticationRequirementPolicies",
-                list(
-                    interactive && ok,
-                    obj([
-                        ("requirementProvider", text("multiConditionalAccess")),
-                        ("detail", text("Conditional Access")),
-                    ]),
-                ),
-            ),
-            ("sessionLifetimePolicies", empty()),
-            (
-                "privateLinkDetails",
-                obj([
-                    ("policyId", text("")),
-                    ("policyName", text("")),
-                    ("resourceId", text("")),
-                    ("policyTenantId", text("")),
-                ]),
-            ),
-            ("appliedEventListeners", empty()),
-            ("authenticationAppPolicyEvaluationDetails", empty()),
-            ("managedServiceIdentity", msi),
-            (
-                "tokenProtectionStatusDetails",
-                obj([
-                    ("signInSessionStatus", none()),
-                    ("signInSessionStatusCode", Value::Null),
+                    ("altitude", Value::Null),
+                    ("latitude", coordinate(self.place.latitude)),
+                    ("longitude", coordinate(self.place.longitude)),
                 ]),
             ),
         ])
     }
 
-    /// Key id, thumbprint, credential type and `managedServiceIdentity`.
-    fn credential(&self) -> (&'static str, &'static str, &'static str, Value) {
-        let msi = |kind: &str, resource: String| {
-            obj([
-                ("msiType", text(kind)),
-                ("associatedResourceId", Value::String(resource)),
-                ("federatedTokenId", text("")),
-                ("federatedTokenIssuer", text("")),
-            ])
-        };
-        // A rejected secret identifies no key.
-        let key = |key_id| if self.status.0 == 0 { key_id } else { "" };
-        match self.workload.map(|w| w.credential) {
-            Some(Credential::Secret { key_id }) => {
-                (key(key_id), "", "clientSecret", msi("none", String::new()))
-            }
-            Some(Credential::Certificate { key_id, thumbprint }) => (
-                key_id,
-                thumbprint,
-                "certificate",
-                msi("none", String::new()),
+    /// The policies and processing details Entra applied.
+    fn policy_members(&self) -> [(&'static str, Value); 12] {
+        let private_link = obj([
+            ("policyId", text("")),
+            ("policyName", text("")),
+            ("resourceId", text("")),
+            ("policyTenantId", text("")),
+        ]);
+        let token_protection = obj([
+            ("signInSessionStatus", none()),
+            ("signInSessionStatusCode", Value::Null),
+        ]);
+        [
+            ("appliedConditionalAccessPolicies", self.ca_policies()),
+            ("authenticationContextClassReferences", empty()),
+            ("authenticationProcessingDetails", self.processing_details()),
+            ("networkLocationDetails", self.network_details()),
+            ("authenticationDetails", self.steps_value()),
+            (
+                "authenticationRequirementPolicies",
+                self.requirement_policies(),
             ),
+            ("sessionLifetimePolicies", empty()),
+            ("privateLinkDetails", private_link),
+            ("appliedEventListeners", empty()),
+            ("authenticationAppPolicyEvaluationDetails", empty()),
+            ("managedServiceIdentity", self.managed_identity()),
+            ("tokenProtectionStatusDetails", token_protection),
+        ]
+    }
+
+    /// `authenticationProcessingDetails`, which only interactive sign-ins carry.
+    fn processing_details(&self) -> Value {
+        if !self.interactive() {
+            return empty();
+        }
+        Value::Array(vec![
+            obj([
+                ("key", text("Legacy TLS (TLS 1.0, 1.1, 3DES)")),
+                ("value", text("False")),
+            ]),
+            obj([
+                ("key", text("Is CAE Token")),
+                ("value", text(if self.ok() { "True" } else { "False" })),
+            ]),
+        ])
+    }
+
+    /// `networkLocationDetails`: the named network the address belongs to, if any.
+    fn network_details(&self) -> Value {
+        match self.place.network {
+            Some(name) => list(
+                true,
+                obj([
+                    ("networkType", text("namedNetwork")),
+                    ("networkNames", list(true, text(name))),
+                ]),
+            ),
+            None => empty(),
+        }
+    }
+
+    /// `authenticationRequirementPolicies`: Conditional Access, once it required MFA.
+    fn requirement_policies(&self) -> Value {
+        list(
+            self.interactive() && self.ok(),
+            obj([
+                ("requirementProvider", text("multiConditionalAccess")),
+                ("detail", text("Conditional Access")),
+            ]),
+        )
+    }
+
+    /// Key id, thumbprint and credential type of a workload's credential.
+    fn credential(&self) -> (&'static str, &'static str, &'static str) {
+        // A rejected secret identifies no key.
+        let key = |key_id| if self.ok() { key_id } else { "" };
+        match self.workload.map(|w| w.credential) {
+            Some(Credential::Secret { key_id }) => (key(key_id), "", "clientSecret"),
+            Some(Credential::Certificate { key_id, thumbprint }) => {
+                (key_id, thumbprint, "certificate")
+            }
+            Some(Credential::ManagedIdentity { .. }) => ("", "", "managedIdentity"),
+            None => ("", "", "none"),
+        }
+    }
+
+    /// `managedServiceIdentity`: its type and resource for managed identities.
+    fn managed_identity(&self) -> Value {
+        let (kind, resource) = match self.workload.map(|w| w.credential) {
             Some(Credential::ManagedIdentity {
                 user_assigned,
                 resource,
             }) => (
-                "",
-                "",
-                "managedIdentity",
-                msi(
-                    if user_assigned {
-                        "userAssigned"
-                    } else {
-                        "systemAssigned"
-                    },
-                    format!("/subscriptions/{SUBSCRIPTION}/{resource}"),
-                ),
+                if user_assigned {
+                    "userAssigned"
+                } else {
+                    "systemAssigned"
+                },
+                format!("/subscriptions/{SUBSCRIPTION}/{resource}"),
             ),
-            None => ("", "", "none", msi("none", String::new())),
-        }
+            _ => ("none", String::new()),
+        };
+        obj([
+            ("msiType", text(kind)),
+            ("associatedResourceId", Value::String(resource)),
+            ("federatedTokenId", text("")),
+            ("federatedTokenIssuer", text("")),
+        ])
     }
 
     /// The tenant's policies as evaluated for this sign-in; the geo-block is
@@ -648,6 +699,28 @@ impl<'a> SignIn<'a> {
 
 fn text(s: &str) -> Value {
     Value::String(s.to_string())
+}
+
+fn none() -> Value {
+    text("none")
+}
+
+fn empty() -> Value {
+    Value::Array(Vec::new())
+}
+
+/// `[item]` if `cond`, else `[]`.
+fn list(cond: bool, item: Value) -> Value {
+    Value::Array(if cond { vec![item] } else { Vec::new() })
+}
+
+/// The text if `cond`, else `null`.
+fn or_null(cond: bool, value: &str) -> Value {
+    if cond {
+        text(value)
+    } else {
+        Value::Null
+    }
 }
 
 /// A JSON object with exactly these members, in this order.
@@ -881,17 +954,53 @@ pub fn stolen_session() -> Uuid {
     super::ids::guid("session", "aitm")
 }
 
-/// The attacker's sign-ins, along the timeline in `story`.
+/// The attacker's sign-ins, along the timeline in `story`, one step per phase.
 fn attack(rng: &mut ChaCha8Rng) -> Vec<SignIn<'static>> {
-    let victim = victim();
-    let mut out = Vec::new();
-    let user = |rng: &mut ChaCha8Rng, kind, time: &str, apps| {
-        SignIn::user(rng, kind, at(time), victim, apps)
-    };
+    let mut out = phishing_proxy(rng);
+    out.extend(session_replay(rng));
+    out.push(device_registration(rng));
+    out.push(consent(rng));
+    let app_session = random_guid(rng);
+    out.push(rejected_app_secret(rng));
+    out.extend(tor_signins(rng));
+    out.extend(admin_spray(rng));
+    for d in 0..7 {
+        out.extend(quiet_day(rng, d, app_session));
+    }
+    // The first good use of the app secret, 22 seconds after the typo.
+    out.push(SignIn::workload(
+        rng,
+        at(APP_FIRST_USE) + Duration::seconds(22),
+        tenant_app(ATTACKER_APP),
+        GRAPH,
+        &ATTACKER,
+    ));
+    out.extend(collector_tries(rng));
+    out
+}
 
-    // The phishing proxy relays her browser: her user agent, but no device and a foreign address.
-    let proxy_session = stolen_session();
-    let mut proxied = user(
+/// A sign-in of the victim's account at a story time.
+fn victim_signin(
+    rng: &mut ChaCha8Rng,
+    kind: Kind,
+    time: &str,
+    apps: (App, App),
+) -> SignIn<'static> {
+    SignIn::user(rng, kind, at(time), victim(), apps)
+}
+
+/// The attacker's own browser on the stolen session cookie.
+fn attacker_browser(s: &mut SignIn) {
+    s.place = &ATTACKER;
+    s.client = ATTACKER_CHROME;
+    s.device = NO_DEVICE;
+    s.session_id = Some(stolen_session());
+}
+
+/// The phishing proxy relays her browser: her user agent, but no device and a
+/// foreign address. A mistyped password first, then the sign-in it captures.
+fn phishing_proxy(rng: &mut ChaCha8Rng) -> Vec<SignIn<'static>> {
+    let mut proxied = victim_signin(
         rng,
         Kind::Interactive,
         AITM_FAILED,
@@ -900,9 +1009,9 @@ fn attack(rng: &mut ChaCha8Rng) -> Vec<SignIn<'static>> {
     proxied.place = &AITM_PROXY;
     proxied.client = EDGE_WINDOWS;
     proxied.device = NO_DEVICE;
-    proxied.session_id = Some(proxy_session);
+    proxied.session_id = Some(stolen_session());
     proxied.incoming_token = "none";
-    out.push(proxied.clone().failed(BAD_PASSWORD, &[PASSWORD_BAD]));
+    let failed = proxied.clone().failed(BAD_PASSWORD, &[PASSWORD_BAD]);
     let mut success = proxied;
     success.time = at(AITM_SUCCEEDED);
     success.id = story_request_id("aitm");
@@ -915,16 +1024,14 @@ fn attack(rng: &mut ChaCha8Rng) -> Vec<SignIn<'static>> {
         state: "atRisk",
         events: &["unfamiliarFeatures", "attackerinTheMiddle"],
     };
-    out.push(success);
+    vec![failed, success]
+}
 
-    // The stolen session cookie, replayed: same session id, another country and browser.
-    let attacker_browser = |s: &mut SignIn| {
-        s.place = &ATTACKER;
-        s.client = ATTACKER_CHROME;
-        s.device = NO_DEVICE;
-        s.session_id = Some(proxy_session);
-    };
-    let mut replay = user(
+/// The stolen session cookie, replayed: same session id, another country and
+/// browser; then mail, SharePoint, security info and the Azure portal.
+fn session_replay(rng: &mut ChaCha8Rng) -> Vec<SignIn<'static>> {
+    let mut out = Vec::new();
+    let mut replay = victim_signin(
         rng,
         Kind::Interactive,
         SESSION_REPLAYED,
@@ -946,7 +1053,7 @@ fn attack(rng: &mut ChaCha8Rng) -> Vec<SignIn<'static>> {
         ("2026-11-18T01:51:13Z", (OUTLOOK_WEB, EXCHANGE)),
         ("2026-11-18T02:20:48Z", (OFFICE_HOME, SHAREPOINT)),
     ] {
-        let mut s = user(rng, Kind::NonInteractive, time, apps);
+        let mut s = victim_signin(rng, Kind::NonInteractive, time, apps);
         attacker_browser(&mut s);
         out.push(s);
     }
@@ -954,14 +1061,17 @@ fn attack(rng: &mut ChaCha8Rng) -> Vec<SignIn<'static>> {
         (MFA_REGISTRATION_STARTED, (MY_SIGNINS, GRAPH)),
         ("2026-11-18T02:03:58Z", (AZURE_PORTAL, AZURE_MANAGEMENT)),
     ] {
-        let mut s = user(rng, Kind::Interactive, time, apps);
+        let mut s = victim_signin(rng, Kind::Interactive, time, apps);
         attacker_browser(&mut s);
         s.incoming_token = "none";
         out.push(s);
     }
+    out
+}
 
-    // Device registration with the stolen refresh token, then the device's PRT in use.
-    let mut register = user(
+/// Device registration with the stolen refresh token.
+fn device_registration(rng: &mut ChaCha8Rng) -> SignIn<'static> {
+    let mut register = victim_signin(
         rng,
         Kind::NonInteractive,
         "2026-11-18T01:40:51Z",
@@ -970,28 +1080,34 @@ fn attack(rng: &mut ChaCha8Rng) -> Vec<SignIn<'static>> {
     register.place = &ATTACKER;
     register.client = ATTACKER_DSREG;
     register.device = NO_DEVICE;
-    out.push(register);
+    register
+}
 
-    // Consent in the browser, then the app's script redeems its refresh token.
-    let mut consent = user(
+/// Consent to the attacker's app, in the browser.
+fn consent(rng: &mut ChaCha8Rng) -> SignIn<'static> {
+    let mut signin = victim_signin(
         rng,
         Kind::Interactive,
         "2026-11-18T02:09:03Z",
         (ATTACKER_APP, GRAPH),
     );
-    attacker_browser(&mut consent);
-    consent.incoming_token = "none";
-    out.push(consent);
-    let app_session = random_guid(rng);
+    attacker_browser(&mut signin);
+    signin.incoming_token = "none";
+    signin
+}
 
-    // The app's own secret: one typo, then regular use.
+/// The app's own secret, mistyped on first use.
+fn rejected_app_secret(rng: &mut ChaCha8Rng) -> SignIn<'static> {
     let app = tenant_app(ATTACKER_APP);
     let mut wrong = SignIn::workload(rng, at(APP_FIRST_USE), app, GRAPH, &ATTACKER);
     wrong.status = BAD_CLIENT_SECRET;
-    out.push(wrong);
+    wrong
+}
 
-    // Fresh sign-in through Tor with the attacker's own Authenticator.
-    let mut tor = user(
+/// Fresh sign-in through Tor with the attacker's own Authenticator, and Outlook
+/// on the web refreshing its token twice in that session.
+fn tor_signins(rng: &mut ChaCha8Rng) -> Vec<SignIn<'static>> {
+    let mut tor = victim_signin(
         rng,
         Kind::Interactive,
         TOR_SIGNIN,
@@ -1010,8 +1126,7 @@ fn attack(rng: &mut ChaCha8Rng) -> Vec<SignIn<'static>> {
         state: "atRisk",
         events: &["anonymizedIPAddress"],
     };
-    let tor_session = tor.session_id;
-    out.push(tor.clone());
+    let mut out = vec![tor.clone()];
     for minutes in [3, 11] {
         let mut s = tor.clone();
         s.kind = Kind::NonInteractive;
@@ -1023,12 +1138,15 @@ fn attack(rng: &mut ChaCha8Rng) -> Vec<SignIn<'static>> {
         s.status = OK_CLAIM;
         s.incoming_token = "refreshToken";
         s.risk = NO_RISK;
-        s.session_id = tor_session;
         out.push(s);
     }
+    out
+}
 
-    // Password spray against the Global Administrator, ending in a lockout.
+/// Password spray against the Global Administrator, ending in a lockout.
+fn admin_spray(rng: &mut ChaCha8Rng) -> Vec<SignIn<'static>> {
     let admin = admin();
+    let mut out = Vec::new();
     for n in 0..6 {
         let time = at(ADMIN_SPRAY) + Duration::seconds(n * 23 + rng.gen_range(0..5));
         let mut s = SignIn::user(rng, Kind::Interactive, time, admin, (OFFICE, GRAPH));
@@ -1044,96 +1162,91 @@ fn attack(rng: &mut ChaCha8Rng) -> Vec<SignIn<'static>> {
             s.failed(LOCKED_OUT, &[])
         });
     }
+    out
+}
 
-    // Days of quiet use: the app's script, the browser session and the device's PRT.
-    let first_day = at(SESSION_REPLAYED).date_naive();
-    for d in 0..7 {
-        let day = first_day + Duration::days(d);
-        let midnight = day.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
-        let place: &'static Place = if d % 3 == 2 { &ATTACKER_ALT } else { &ATTACKER };
-        let begin = if d == 0 { at(APP_FIRST_USE) } else { midnight };
-        let span = if d == 6 {
-            at(LAST_ATTACKER_ACTIVITY) - midnight
-        } else {
-            Duration::hours(24)
-        };
-        let mut times: Vec<_> = (0..rng.gen_range(9..14))
-            .map(|_| midnight + Duration::seconds(rng.gen_range(0..span.num_seconds())))
-            .filter(|t| *t > begin)
-            .collect();
-        if d == 6 {
-            times.push(at(LAST_ATTACKER_ACTIVITY));
-        }
-        for (n, time) in times.into_iter().enumerate() {
-            let kind_pick = n % 4;
-            let mut s = match kind_pick {
-                0 | 1 => {
-                    let mut s = SignIn::user(
-                        rng,
-                        Kind::NonInteractive,
-                        time,
-                        victim,
-                        (ATTACKER_APP, GRAPH),
-                    );
-                    s.client = ATTACKER_SCRIPT;
-                    s.device = NO_DEVICE;
-                    s.session_id = Some(app_session);
-                    s
-                }
-                2 => {
-                    let mut s = SignIn::user(
-                        rng,
-                        Kind::NonInteractive,
-                        time,
-                        victim,
-                        (OUTLOOK_WEB, EXCHANGE),
-                    );
-                    s.client = ATTACKER_CHROME;
-                    s.device = NO_DEVICE;
-                    s.session_id = Some(proxy_session);
-                    s
-                }
-                _ => {
-                    let mut s = SignIn::user(
-                        rng,
-                        Kind::NonInteractive,
-                        time,
-                        victim,
-                        (WINDOWS_SIGN_IN, AAD_GRAPH),
-                    );
-                    s.client = ATTACKER_DSREG;
-                    s.device = attacker_device();
-                    s.incoming_token = "primaryRefreshToken";
-                    s
-                }
-            };
-            s.place = place;
-            out.push(s);
-            if kind_pick == 0 {
-                let delay = Duration::seconds(rng.gen_range(5..90));
-                let mut run = SignIn::workload(rng, time + delay, app, GRAPH, place);
-                run.processing_ms = rng.gen_range(30..90);
-                out.push(run);
-            }
-        }
+/// Day `d` of the quiet use after the replay: the app's script, the browser
+/// session and the device's PRT take turns; each script run is followed by the
+/// app's own sign-in.
+fn quiet_day(rng: &mut ChaCha8Rng, d: i64, app_session: Uuid) -> Vec<SignIn<'static>> {
+    let day = at(SESSION_REPLAYED).date_naive() + Duration::days(d);
+    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    let place: &'static Place = if d % 3 == 2 { &ATTACKER_ALT } else { &ATTACKER };
+    let begin = if d == 0 { at(APP_FIRST_USE) } else { midnight };
+    let span = if d == 6 {
+        at(LAST_ATTACKER_ACTIVITY) - midnight
+    } else {
+        Duration::hours(24)
+    };
+    let mut times: Vec<_> = (0..rng.gen_range(9..14))
+        .map(|_| midnight + Duration::seconds(rng.gen_range(0..span.num_seconds())))
+        .filter(|t| *t > begin)
+        .collect();
+    if d == 6 {
+        times.push(at(LAST_ATTACKER_ACTIVITY));
     }
-    // The first good use of the app secret, 22 seconds after the typo.
-    out.push(SignIn::workload(
-        rng,
-        at(APP_FIRST_USE) + Duration::seconds(22),
-        app,
-        GRAPH,
-        &ATTACKER,
-    ));
-    // The IT administrator tries the collector (`doctor`) after registering it.
-    for minutes in [18, 26] {
-        out.push(SignIn::workload(
-            rng,
-            at(TOOL_REGISTERED) + Duration::minutes(minutes),
-            tenant_app(TOOL),
-            GRAPH,
-            &TOKYO_OFFICE,
-        ));
+    let mut out = Vec::new();
+    for (n, time) in times.into_iter().enumerate() {
+        let kind_pick = n % 4;
+        let mut s = quiet_use(rng, kind_pick, time, app_session);
+        s.place = place;
+        out.push(s);
+        if kind_pick == 0 {
+            let delay = Duration::seconds(rng.gen_range(5..90));
+            let app = tenant_app(ATTACKER_APP);
+            let mut run = SignIn::workload(rng, time + delay, app, GRAPH, place);
+            run.processing_ms = rng.gen_range(30..90);
+            out.push(run);
+        }
     }
     out
+}
+
+/// One quiet-use token refresh: the app's script (picks 0 and 1), the replayed
+/// browser session (2) or the attacker's device (3).
+fn quiet_use(
+    rng: &mut ChaCha8Rng,
+    kind_pick: usize,
+    time: DateTime<Utc>,
+    app_session: Uuid,
+) -> SignIn<'static> {
+    let apps = match kind_pick {
+        0 | 1 => (ATTACKER_APP, GRAPH),
+        2 => (OUTLOOK_WEB, EXCHANGE),
+        _ => (WINDOWS_SIGN_IN, AAD_GRAPH),
+    };
+    let mut s = SignIn::user(rng, Kind::NonInteractive, time, victim(), apps);
+    s.device = NO_DEVICE;
+    match kind_pick {
+        0 | 1 => {
+            s.client = ATTACKER_SCRIPT;
+            s.session_id = Some(app_session);
+        }
+        2 => {
+            s.client = ATTACKER_CHROME;
+            s.session_id = Some(stolen_session());
+        }
+        _ => {
+            s.client = ATTACKER_DSREG;
+            s.device = attacker_device();
+            s.incoming_token = "primaryRefreshToken";
+        }
+    }
+    s
+}
+
+/// The IT administrator tries the collector (`doctor`) after registering it.
+fn collector_tries(rng: &mut ChaCha8Rng) -> Vec<SignIn<'static>> {
+    [18, 26]
+        .into_iter()
+        .map(|minutes| {
+            SignIn::workload(
+                rng,
+                at(TOOL_REGISTERED) + Duration::minutes(minutes),
+                tenant_app(TOOL),
+                GRAPH,
+                &TOKYO_OFFICE,
+            )
+        })
+        .collect()
 }
