@@ -464,6 +464,9 @@ pub struct SimArgs {
     /// Probability that a request is faulted (with --faults).
     #[arg(long, value_name = "P", default_value_t = 0.1, requires = "faults", value_parser = probability)]
     pub fault_rate: f64,
+    /// Graph paths under PATH (e.g. /devices) answer 503 to every request: an outage that outlasts every retry.
+    #[arg(long, value_name = "PATH")]
+    pub outage: Vec<String>,
     /// Licence of the tenant (overrides the fixture's).
     #[arg(long, value_enum)]
     pub licence: Option<m365_preserve_sim::fixture::Licence>,

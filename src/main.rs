@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod logging;
+mod outcome;
 mod progress;
 
 use clap::Parser;

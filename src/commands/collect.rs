@@ -2,14 +2,15 @@
 //! then seal. The job itself is [`Collection::run`].
 
 use super::connect::connection;
-use super::seal::{exit_code, print_outcome, Keys};
+use super::seal::{exit_code, Keys};
 use super::send;
 use crate::cli::CollectArgs;
 use crate::logging::LogCapture;
+use crate::outcome::{print_kept, print_outcome, print_sources};
 use crate::progress::{ByteProgress, SourceBars};
 use anyhow::Result;
+use m365_preserve_collect::job::FetchLater;
 use m365_preserve_collect::job::{Collected, Collection, DEFAULT_CONCURRENCY};
-use m365_preserve_package::evidence::{SourceStatus, SourceSummary};
 use m365_preserve_report::Lang;
 use serde_json::json;
 use std::process::ExitCode;
@@ -23,7 +24,7 @@ pub fn run(args: CollectArgs, lang: Lang, quiet: bool, log: &LogCapture) -> Resu
         .map(send::destination)
         .transpose()?;
     let keys = Keys::from_flags(&args.recipients, &args.sealing)?;
-    let collected = rt.block_on(collect(&args, &keys, quiet, log))?;
+    let collected = rt.block_on(collect(&args, &keys, lang, quiet, log))?;
     let sealed = &collected.sealed;
     super::report::after_sealing(
         &collected.report,
@@ -56,10 +57,15 @@ pub fn run(args: CollectArgs, lang: Lang, quiet: bool, log: &LogCapture) -> Resu
             "sent": sent,
         }))?;
     } else {
-        print_outcome(sealed, false)?;
+        print_outcome(sealed, lang, false)?;
         if let Some(r) = &sent {
             send::print_report(r, &keys.signing_key, false)?;
         }
+        let gaps = collected
+            .summaries
+            .iter()
+            .any(|s| FetchLater::from_details(s).is_some());
+        print_kept(collected.workdir.as_deref().filter(|_| gaps), lang, quiet);
     }
     Ok(exit_code(sealed))
 }
@@ -88,6 +94,7 @@ pub fn collection(args: &CollectArgs) -> Collection {
 pub async fn collect(
     args: &CollectArgs,
     keys: &Keys,
+    lang: Lang,
     quiet: bool,
     log: &LogCapture,
 ) -> Result<Collected> {
@@ -97,30 +104,6 @@ pub async fn collect(
     let sealer = keys.sealer(&args.case, &args.sealing, &snapshot, &progress);
     let bars = SourceBars::new(quiet);
     let collected = collection(args).run(&conn, &sealer, &bars).await?;
-    print_sources(&collected.summaries, quiet);
+    print_sources(&collected.summaries, lang, quiet);
     Ok(collected)
-}
-
-/// The console table of sources (stderr, so stdout stays the summary).
-pub fn print_sources(summaries: &[SourceSummary], quiet: bool) {
-    if quiet {
-        return;
-    }
-    eprintln!("{:34} {:12} {:>9}  reason", "source", "status", "records");
-    for s in summaries {
-        let status = match s.status {
-            SourceStatus::Complete => "complete",
-            SourceStatus::Partial => "PARTIAL",
-            SourceStatus::Unavailable => "UNAVAILABLE",
-            SourceStatus::Failed => "FAILED",
-        };
-        let reason: String = s
-            .reason
-            .as_deref()
-            .unwrap_or("")
-            .chars()
-            .take(140)
-            .collect();
-        eprintln!("{:34} {:12} {:>9}  {reason}", s.source, status, s.records);
-    }
 }

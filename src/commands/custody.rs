@@ -5,13 +5,14 @@ use crate::cli::{CustodyRecordArgs, CustodyShowArgs};
 use anyhow::{bail, Context, Result};
 use m365_preserve_handover::Location;
 use m365_preserve_package::acquisition::Host;
-use m365_preserve_package::custody::{chain_line, check_chain, CustodyAction, CustodyEvent};
+use m365_preserve_package::custody::{
+    append_locked, chain_line, check_chain, ChainBroken, CustodyAction, CustodyEvent,
+};
 use m365_preserve_package::hashing::{sha256_hex, sha256_reader};
 use m365_preserve_package::reader::{PackageFile, PackageReader};
 use m365_preserve_package::seal::Seal;
 use m365_preserve_package::signing::SigningKey;
-use std::fs::OpenOptions;
-use std::io::{BufReader, Write};
+use std::io::BufReader;
 use std::process::ExitCode;
 
 fn load(paths: &dyn PackageReader) -> Result<(Seal, Vec<u8>, String)> {
@@ -31,20 +32,13 @@ fn load(paths: &dyn PackageReader) -> Result<(Seal, Vec<u8>, String)> {
 pub fn record(args: CustodyRecordArgs) -> Result<ExitCode> {
     let mut location = Location::parse(args.package.as_os_str())?;
     let paths = location.reader();
+    let custody_name = paths.describe(PackageFile::Custody);
     let (seal, seal_bytes, text) = load(paths)?;
-    let chain = check_chain(
-        &text,
-        &sha256_hex(&seal_bytes),
-        true,
-        Some(&seal.ciphertext.sha256),
-    );
-    if let Some(p) = chain.problems.first() {
-        bail!(
-            "{} is broken at line {}: {}; not appending (report this to the sealer)",
-            paths.describe(PackageFile::Custody),
-            p.line,
-            p.problem
-        );
+    let genesis = sha256_hex(&seal_bytes);
+    let check = |text: &str| check_chain(text, &genesis, true, Some(&seal.ciphertext.sha256));
+    // Refuse early, before hashing a large package, when the log is already broken.
+    if let Some(p) = check(&text).problems.into_iter().next() {
+        bail!(broken(&custody_name, &ChainBroken(p)));
     }
     let file = paths
         .open(PackageFile::Ciphertext)
@@ -64,19 +58,32 @@ pub fn record(args: CustodyRecordArgs) -> Result<ExitCode> {
     ev.host = Some(Host::this().hostname);
     ev.ciphertext_sha256 = Some(observed.clone());
     ev.matches_seal = Some(matches);
-    let seq = chain.events.len() as u64 + 1;
-    let line = chain_line(ev, seq, text.lines().last(), "", Some(&key));
-    let written = match &mut location {
+    let (seq, line, written) = match &mut location {
         Location::Local(p) => {
-            let mut f = OpenOptions::new().append(true).open(&p.custody)?;
-            f.write_all(format!("{line}\n").as_bytes())?;
-            f.sync_all()?;
-            p.custody.display().to_string()
+            // Another recorder may have appended since: the sequence number and the
+            // previous line's hash are taken under the log's lock.
+            let mut seq = 0;
+            let appended = append_locked(&p.custody, false, check, |text, chain| {
+                seq = chain.events.len() as u64 + 1;
+                let line = chain_line(ev, seq, text.lines().last(), "", Some(&key));
+                format!("{line}\n")
+            })
+            .map_err(|e| {
+                match e.get_ref().and_then(|e| e.downcast_ref::<ChainBroken>()) {
+                    Some(b) => anyhow::anyhow!(broken(&custody_name, b)),
+                    None => {
+                        anyhow::Error::new(e).context(format!("cannot append to {custody_name}"))
+                    }
+                }
+            })?;
+            (seq, appended.trim_end().to_string(), custody_name.clone())
         }
         // In storage nothing is overwritten: the log with the new line is a new object.
         Location::Remote(r) => {
+            let seq = check(&text).events.len() as u64 + 1;
+            let line = chain_line(ev, seq, text.lines().last(), "", Some(&key));
             r.write_custody(format!("{text}{line}\n"))?;
-            r.describe(PackageFile::Custody)
+            (seq, line, r.describe(PackageFile::Custody))
         }
     };
     if args.json {
@@ -106,6 +113,13 @@ pub fn record(args: CustodyRecordArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(super::EXIT_FAILURE));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refusing to append to a broken log: where, and what to do.
+fn broken(custody: &str, b: &ChainBroken) -> String {
+    format!(
+        "{custody}: {b}. Keep this copy as it is and ask the sender for theirs (`custody show` lists every problem)"
+    )
 }
 
 pub fn show(args: CustodyShowArgs) -> Result<ExitCode> {

@@ -1,9 +1,10 @@
 //! `m365-preserve demo`: the whole job on the built-in simulated tenant:
 //! simulator, collection, sealing and verification, on loopback.
 
-use super::seal::{exit_code, print_outcome};
+use super::seal::exit_code;
 use crate::cli::DemoArgs;
 use crate::logging::LogCapture;
+use crate::outcome::{print_outcome, print_sources};
 use crate::progress::{ByteProgress, SourceBars};
 use age::secrecy::{ExposeSecret, SecretString};
 use anyhow::{Context, Result};
@@ -53,9 +54,9 @@ pub fn run(args: DemoArgs, lang: Lang, quiet: bool, log: &LogCapture) -> Result<
         progress: &progress,
     };
     let rt = tokio::runtime::Runtime::new()?;
-    let (collected, violations) = rt.block_on(collect_from_sim(&sealer, quiet))?;
+    let (collected, violations) = rt.block_on(collect_from_sim(&sealer, lang, quiet))?;
     let sealed = &collected.sealed;
-    print_outcome(sealed, false)?;
+    print_outcome(sealed, lang, false)?;
     super::report::after_sealing(&collected.report, sealed, lang, true, quiet)?;
     let ids = Identities::from_file(&identity_path)?;
     let mut sink = HashOnly;
@@ -136,7 +137,11 @@ fn demo_collection(fixture: &m365_preserve_sim::fixture::Fixture) -> Collection 
 
 /// Starts the simulator, collects and seals; the collection and the number of
 /// requests the simulator saw that could change a tenant.
-async fn collect_from_sim(sealer: &Sealer<'_>, quiet: bool) -> Result<(Collected, u64)> {
+async fn collect_from_sim(
+    sealer: &Sealer<'_>,
+    lang: Lang,
+    quiet: bool,
+) -> Result<(Collected, u64)> {
     let fixture = default_fixture();
     let tenant = fixture.tenant.tenant_id.clone();
     let collection = demo_collection(&fixture);
@@ -150,7 +155,7 @@ async fn collect_from_sim(sealer: &Sealer<'_>, quiet: bool) -> Result<(Collected
     let bars = SourceBars::new(quiet);
     let collected = collection.run(&conn, sealer, &bars).await;
     if let Ok(c) = &collected {
-        super::collect::print_sources(&c.summaries, quiet);
+        print_sources(&c.summaries, lang, quiet);
     }
     let violations = sim.violations();
     sim.shutdown().await;

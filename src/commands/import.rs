@@ -2,10 +2,11 @@
 //! a private work folder, then sealed like a collection.
 
 use super::print_json;
-use super::seal::{exit_code, print_outcome, Keys};
+use super::seal::{exit_code, Keys};
 use super::send;
 use crate::cli::ImportArgs;
 use crate::logging::LogCapture;
+use crate::outcome::print_outcome;
 use crate::progress::ByteProgress;
 use anyhow::{Context, Result};
 use chrono::Utc;
@@ -83,7 +84,7 @@ pub fn run(args: ImportArgs, lang: Lang, quiet: bool, log: &LogCapture) -> Resul
         print_report_json(&sealed, &imported, sent.as_ref())?;
     } else {
         print_files(&imported, quiet);
-        print_outcome(&sealed, false)?;
+        print_outcome(&sealed, lang, false)?;
         if let Some(r) = &sent {
             send::print_report(r, &keys.signing_key, false)?;
         }

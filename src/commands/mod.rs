@@ -30,7 +30,7 @@ pub fn run(cli: Cli, log: &LogCapture) -> Result<ExitCode> {
     let quiet = cli.quiet;
     let lang = cli.language();
     match cli.command {
-        Command::Seal(args) => seal::run(args, quiet, log),
+        Command::Seal(args) => seal::run(args, lang, quiet, log),
         Command::Verify(args) => verify::run(args),
         Command::Open(args) => open::run(args),
         Command::Custody(CustodyCommand::Record(args)) => custody::record(args),

@@ -1,7 +1,7 @@
 //! `m365-preserve seal`: seal a folder of evidence. Also what every sealing
 //! command shares: recipients and key from the flags, the sealer, the summary.
 
-use super::{print_json, read_passphrase, EXIT_INCOMPLETE};
+use super::{read_passphrase, EXIT_INCOMPLETE};
 use crate::cli::{CaseArgs, RecipientArgs, SealArgs, SealingArgs};
 use crate::logging::LogCapture;
 use crate::progress::ByteProgress;
@@ -10,14 +10,13 @@ use chrono::Utc;
 use m365_preserve_package::acquisition::redact_args;
 use m365_preserve_package::content::plan_content;
 use m365_preserve_package::crypto::Recipients;
-use m365_preserve_package::evidence::SourceStatus;
 use m365_preserve_package::seal::{seal, Completeness, Provenance, Sealed, Sealer};
 use m365_preserve_package::signing::SigningKey;
 use m365_preserve_package::zipwrite::ZipOptions;
-use serde_json::json;
+use m365_preserve_report::Lang;
 use std::process::ExitCode;
 
-pub fn run(args: SealArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
+pub fn run(args: SealArgs, lang: Lang, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
     let started = Utc::now();
     let keys = Keys::from_flags(&args.recipients, &args.sealing)?;
     let plan = plan_content(&args.evidence)?;
@@ -42,7 +41,7 @@ pub fn run(args: SealArgs, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
         "sealed in {secs:.1} s ({:.0} MB/s)",
         total as f64 / 1e6 / secs
     );
-    print_outcome(&sealed, args.json)?;
+    crate::outcome::print_outcome(&sealed, lang, args.json)?;
     Ok(exit_code(&sealed))
 }
 
@@ -111,50 +110,4 @@ fn zip_options(sealing: &SealingArgs) -> ZipOptions {
         zip.threads = t.max(1);
     }
     zip
-}
-
-/// The end-of-run summary: where everything is and what to confirm out of band.
-pub fn print_outcome(sealed: &Sealed, as_json: bool) -> Result<()> {
-    let s = &sealed.seal;
-    let p = &sealed.paths;
-    if as_json {
-        return print_json(&json!({
-            "package": p.ciphertext, "seal": p.seal, "signature": p.signature, "custody": p.custody,
-            "completeness": s.completeness, "seal_document": s,
-        }));
-    }
-    println!(
-        "Sealed case {}: {} files, {} bytes, {} records ({})",
-        s.case_id,
-        s.manifest.files,
-        s.manifest.bytes,
-        s.manifest.records,
-        s.completeness.as_str()
-    );
-    println!("  package    {}", p.ciphertext.display());
-    println!("             SHA-256 {}", s.ciphertext.sha256);
-    println!("  seal       {}", p.seal.display());
-    println!("  signature  {}", p.signature.display());
-    println!("  custody    {}", p.custody.display());
-    for src in s
-        .sources
-        .iter()
-        .filter(|x| x.status != SourceStatus::Complete)
-    {
-        println!(
-            "  WARNING: {} is {:?}: {}",
-            src.source,
-            src.status,
-            src.reason.as_deref().unwrap_or("no reason given")
-        );
-    }
-    if s.signer.generated_for_this_case {
-        println!(
-            "Seal signed with a key generated for this case: {}\nTell the recipient this fingerprint by phone or another channel, so they can trust the seal.",
-            s.signer.fingerprint
-        );
-    } else {
-        println!("Seal signed by {}", s.signer.fingerprint);
-    }
-    Ok(())
 }

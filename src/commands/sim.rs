@@ -30,6 +30,7 @@ pub fn run(args: SimArgs) -> Result<ExitCode> {
         port: args.port,
         old_filters: args.old_filters,
         audit_record_limit: args.audit_record_limit,
+        outages: args.outage,
         ..SimConfig::new(fixture)
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -27,7 +27,7 @@ pub(crate) async fn collect(
 }
 
 /// Runs the binary with `args` off the async runtime (the simulator shares it).
-async fn run_collect(args: Vec<String>) -> std::process::Output {
+pub(crate) async fn run_collect(args: Vec<String>) -> std::process::Output {
     tokio::task::spawn_blocking(move || {
         bin()
             .env("SIM_SECRET", DEMO_SECRET)
@@ -39,7 +39,23 @@ async fn run_collect(args: Vec<String>) -> std::process::Output {
     .unwrap()
 }
 
-fn collect_args(handle: &SimHandle, case: &Case, out: &str, extra: &[&str]) -> Vec<String> {
+/// Starts the binary with `args`, its output discarded (to be killed).
+pub(crate) fn spawn_collect(args: &[String]) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("m365-preserve"))
+        .env("SIM_SECRET", DEMO_SECRET)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+pub(crate) fn collect_args(
+    handle: &SimHandle,
+    case: &Case,
+    out: &str,
+    extra: &[&str],
+) -> Vec<String> {
     let base = handle.base_url();
     let mut args: Vec<String> = [
         "collect",
@@ -339,7 +355,7 @@ fn demo_runs_the_whole_job_and_the_package_verifies() {
     );
 }
 
-fn records(dest: &std::path::Path, source: &str) -> Vec<Value> {
+pub(crate) fn records(dest: &std::path::Path, source: &str) -> Vec<Value> {
     serde_json::from_slice(&std::fs::read(dest.join(format!("evidence/{source}.json"))).unwrap())
         .unwrap()
 }
@@ -372,7 +388,7 @@ fn fixture_purview(f: &Fixture, upn: &str) -> Vec<String> {
     v
 }
 
-async fn sim_with(fixture: Fixture, setup: impl FnOnce(&mut SimConfig)) -> SimHandle {
+pub(crate) async fn sim_with(fixture: Fixture, setup: impl FnOnce(&mut SimConfig)) -> SimHandle {
     let mut config = SimConfig::new(FixtureSource::Loaded(fixture));
     config.profile = Profile::Fast;
     config.time_scale = 100.0;
@@ -792,13 +808,7 @@ async fn a_killed_collection_resumes_to_the_same_records() {
 
     // Kill -9 once some queries are journaled.
     let args = slow(collect_args(&handle, &case, "killed", &extra));
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("m365-preserve"))
-        .env("SIM_SECRET", DEMO_SECRET)
-        .args(&args)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_collect(&args);
     let out = case.path("killed");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     let (workdir, done) = loop {

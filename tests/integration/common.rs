@@ -151,6 +151,53 @@ impl Case {
     }
 }
 
+impl Case {
+    /// `verify --identity` of `pkg`.
+    pub fn verify_inside(&self, pkg: &PackagePaths) -> Output {
+        bin()
+            .arg("verify")
+            .arg(&pkg.ciphertext)
+            .arg("--identity")
+            .arg(self.identity())
+            .output()
+            .unwrap()
+    }
+
+    /// `open` of `pkg` into the new folder `rel`, which must succeed.
+    pub fn open_to(&self, pkg: &PackagePaths, rel: &str) -> PathBuf {
+        let dest = self.path(rel);
+        let o = bin()
+            .arg("open")
+            .arg(&pkg.ciphertext)
+            .arg("--identity")
+            .arg(self.identity())
+            .arg("--to")
+            .arg(&dest)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        dest
+    }
+
+    /// Decrypts `pkg` with `age` alone and tests the zip with `unzip -t` and
+    /// `7z t`; returns the plain zip.
+    pub fn decrypt_and_test_zip(&self, pkg: &PackagePaths) -> PathBuf {
+        let zip = self.path("plain.zip");
+        run(std::process::Command::new("age")
+            .arg("-d")
+            .arg("-i")
+            .arg(self.identity())
+            .arg("-o")
+            .arg(&zip)
+            .arg(&pkg.ciphertext));
+        let o = run(std::process::Command::new("unzip").arg("-t").arg(&zip));
+        assert!(text(&o).contains("No errors detected"), "{}", text(&o));
+        let o = run(std::process::Command::new("7z").arg("t").arg(&zip));
+        assert!(text(&o).contains("Everything is Ok"), "{}", text(&o));
+        zip
+    }
+}
+
 /// The package whose files are in `dir`.
 pub fn package_in(dir: &Path) -> PackagePaths {
     let ct = std::fs::read_dir(dir)

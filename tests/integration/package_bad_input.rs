@@ -367,7 +367,7 @@ fn evidence_changed_after_writing_is_refused_and_partial_sources_exit_3() {
     let o = seal("o1");
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(
-        text(&o).contains("WARNING: entra-signins-interactive is Unavailable: licence"),
+        text(&o).contains("entra-signins-interactive is unavailable: licence"),
         "{}",
         text(&o)
     );
@@ -553,6 +553,7 @@ fn wrap_hostile(case: &Case, zip: &[u8], manifest_sha: &str) -> PackagePaths {
             file: "HOSTILE_20261125T000000Z.seal.json.sig".into(),
             namespace: SEAL_NAMESPACE.into(),
         },
+        supplements: None,
     };
     let seal_bytes = serde_json::to_vec_pretty(&seal).unwrap();
     std::fs::write(&paths.seal, &seal_bytes).unwrap();

@@ -98,18 +98,7 @@ fn standard_tools_verify_the_package_without_this_program() {
     }
     let case = Case::new();
     let pkg = case.seal(&case.evidence(), "out");
-    let zip = case.path("plain.zip");
-    run(Sys::new("age")
-        .arg("-d")
-        .arg("-i")
-        .arg(case.identity())
-        .arg("-o")
-        .arg(&zip)
-        .arg(&pkg.ciphertext));
-    let o = run(Sys::new("unzip").arg("-t").arg(&zip));
-    assert!(text(&o).contains("No errors detected"), "{}", text(&o));
-    let o = run(Sys::new("7z").arg("t").arg(&zip));
-    assert!(text(&o).contains("Everything is Ok"), "{}", text(&o));
+    let zip = case.decrypt_and_test_zip(&pkg);
     let x = case.path("x");
     run(Sys::new("unzip").arg("-q").arg(&zip).arg("-d").arg(&x));
     let o = run(Sys::new("sha256sum")
@@ -389,5 +378,47 @@ fn every_subcommand_help_has_examples() {
         assert!(o.status.success());
         let t = text(&o);
         assert!(t.contains("Example"), "{sub:?} --help has no example:\n{t}");
+    }
+}
+
+#[test]
+fn colliding_and_unsafe_names_are_all_kept_and_extract_with_the_standard_tools() {
+    let case = Case::new();
+    let ev = case.path("names");
+    std::fs::create_dir_all(&ev).unwrap();
+    let files: [(&str, &str); 4] = [
+        ("a.json", "lower"),
+        ("A.json", "upper"),
+        ("bell\u{7}.txt", "control"),
+        ("back\\slash.txt", "backslash"),
+    ];
+    for (name, content) in files {
+        std::fs::write(ev.join(name), content).unwrap();
+    }
+    let pkg = case.seal(&ev, "out");
+    let o = case.verify_inside(&pkg);
+    assert!(o.status.success(), "{}", text(&o));
+    let dest = case.open_to(&pkg, "opened");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dest.join("manifest.json")).unwrap()).unwrap();
+    for (name, content) in files {
+        let entry = manifest["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| {
+                f["original_name"].as_str().or(f["path"].as_str())
+                    == Some(&format!("evidence/{name}"))
+            })
+            .unwrap_or_else(|| panic!("{name:?} in {manifest:#}"));
+        let stored = entry["path"].as_str().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dest.join(stored)).unwrap(),
+            content,
+            "{name:?} stored as {stored}"
+        );
+    }
+    if have("age") && have("unzip") && have("7z") {
+        case.decrypt_and_test_zip(&pkg);
     }
 }

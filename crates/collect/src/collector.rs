@@ -6,6 +6,7 @@ use crate::journal::{Finished, Journal, JournalError};
 use m365_preserve_package::evidence::SourceSummary;
 use m365_preserve_package::workdir::WorkDir;
 use m365_preserve_sources::{Query, Source};
+use std::collections::{HashMap, HashSet};
 use tokio::sync::Semaphore;
 use url::Url;
 
@@ -29,6 +30,9 @@ pub struct Collector<'a> {
     pub observer: &'a dyn Observer,
     /// Simulated seconds per real second (only the simulator runs faster).
     pub time_scale: f64,
+    /// Queries an earlier package of this work folder holds: left out of the
+    /// evidence of a supplementary package.
+    pub sealed: HashMap<Source, HashSet<String>>,
 }
 
 /// How one query ended.

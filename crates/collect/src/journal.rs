@@ -170,6 +170,11 @@ impl Journal {
         self.done.len()
     }
 
+    /// The queries earlier runs finished, as `(source, key)`.
+    pub fn keys(&self) -> impl Iterator<Item = (Source, &str)> {
+        self.done.keys().map(|(s, k)| (*s, k.as_str()))
+    }
+
     fn append(&self, line: &Line) -> Result<(), JournalError> {
         let mut text = serde_json::to_string(line).expect("journal line serialises");
         text.push('\n');

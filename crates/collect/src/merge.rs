@@ -95,7 +95,15 @@ impl Collector<'_> {
         let mut problems: Vec<&QueryProblem> = Vec::new();
         let mut done = 0usize;
         let mut facts = Vec::new();
-        for outcome in outcomes {
+        let sealed = self.sealed.get(&source);
+        let mut fetched_keys = Vec::new();
+        let mut earlier = 0u64;
+        for (key, outcome) in keys.iter().zip(outcomes) {
+            if sealed.is_some_and(|s| s.contains(key)) {
+                earlier += 1;
+                continue;
+            }
+            fetched_keys.push(key);
             let f = match outcome {
                 Ok(f) => f,
                 Err(p) => {
@@ -120,7 +128,10 @@ impl Collector<'_> {
             }
         }
         let (status, reason) = status(&problems, done);
-        details.insert("queries".into(), json!(keys));
+        details.insert("queries".into(), json!(fetched_keys));
+        if earlier > 0 {
+            details.insert("queries_in_earlier_package".into(), json!(earlier));
+        }
         details.insert("queries_done".into(), json!(done));
         details.insert("pages".into(), json!(total.pages));
         details.insert("retries".into(), json!(total.retries));

@@ -32,13 +32,14 @@ use m365_preserve_package::custody::{append_to_work_log, CustodyAction, CustodyE
 use m365_preserve_package::evidence::SourceSummary;
 use m365_preserve_package::hashing::HashingWriter;
 use m365_preserve_package::layout;
+use m365_preserve_package::names::{self, NameTable};
 use m365_preserve_package::workdir::WorkDir;
 use m365_preserve_sources::Source;
 use mapping::AmbiguousDate;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use sink::Sinks;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::{BufRead, BufWriter};
 use std::path::{Path, PathBuf};
@@ -172,16 +173,20 @@ type Job = (FileReport, PathBuf, Format);
 fn store_originals(workdir: &WorkDir, files: &[PathBuf]) -> Result<Vec<Job>, ImportError> {
     let imported = workdir.imported_dir();
     fs::create_dir_all(&imported).map_err(error::io_at(&imported))?;
-    let mut taken: HashSet<String> = fs::read_dir(&imported)
-        .map_err(error::io_at(&imported))?
-        .filter_map(|e| {
-            e.ok()
-                .map(|e| e.file_name().to_string_lossy().to_lowercase())
-        })
-        .collect();
+    let mut taken = NameTable::default();
+    for e in fs::read_dir(&imported).map_err(error::io_at(&imported))? {
+        let e = e.map_err(error::io_at(&imported))?;
+        taken.claim(&names::os_text(&e.file_name()));
+    }
     let mut jobs = Vec::new();
     for file in files {
-        let name = stored_name(file, &mut taken);
+        let stored = taken.claim(&names::os_text(file.file_name().unwrap_or_default()));
+        let name = stored.name;
+        if let Some(original) = &stored.original {
+            workdir
+                .record_original(&layout::imported(&name), original)
+                .map_err(error::io_at(&workdir.originals()))?;
+        }
         let dest = imported.join(&name);
         let (size, sha256) = copy_hashed(file, &dest)?;
         if size == 0 {
@@ -334,38 +339,6 @@ fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
-}
-
-/// A safe, unique name under `evidence/imported/` (`name-2.csv` on a clash).
-fn stored_name(file: &Path, taken: &mut HashSet<String>) -> String {
-    let raw = file_name(file);
-    let clean: String = raw
-        .chars()
-        .map(|c| {
-            if c.is_control() || "\\/:*?\"<>|".contains(c) {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    let clean = clean.trim_start_matches('.').to_string();
-    let clean = if clean.is_empty() {
-        "imported".to_string()
-    } else {
-        clean
-    };
-    let (stem, ext) = match clean.rsplit_once('.') {
-        Some((s, e)) if !s.is_empty() => (s.to_string(), format!(".{e}")),
-        _ => (clean.clone(), String::new()),
-    };
-    let mut candidate = clean;
-    let mut n = 2;
-    while !taken.insert(candidate.to_lowercase()) {
-        candidate = format!("{stem}-{n}{ext}");
-        n += 1;
-    }
-    candidate
 }
 
 /// Copies `from` to `to` (a new file), hashing the bytes on the way.

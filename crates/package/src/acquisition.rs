@@ -68,9 +68,20 @@ pub struct Acquisition {
     pub cloud: Option<String>,
     /// The command line, with secret values redacted.
     pub command_line: Vec<String>,
+    /// The earlier package of the same collection this one completes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplements: Option<EarlierPackage>,
     pub clock: Clock,
     pub started: String,
     pub finished: String,
+}
+
+/// A package named by a later one: its ciphertext's file name and SHA-256, the
+/// identity a recipient can check against the earlier seal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EarlierPackage {
+    pub file: String,
+    pub sha256: String,
 }
 
 /// Replaces values of options whose names suggest secrets with `<redacted>`.

@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone)]
 pub struct ContentFile {
     pub archive_path: String,
+    /// The name the file had, when the package stores it under another one
+    /// (it collided with another name by case or Unicode normalisation, or
+    /// held characters the name policy refuses).
+    pub original_name: Option<String>,
     pub disk_path: PathBuf,
     pub size: u64,
 }
@@ -56,6 +60,21 @@ pub fn plan_content(root: &Path) -> Result<ContentPlan, PackageError> {
         prior_custody: None,
     };
     let state = format!("{}/", layout::STATE_DIR);
+    let recorded = if as_is {
+        workdir
+            .read_originals()
+            .map_err(io_err(&workdir.originals()))?
+    } else {
+        Default::default()
+    };
+    // The sealer's own documents keep their names.
+    let mut names = names::NameTable::default();
+    for own in SEALER_WRITES
+        .iter()
+        .chain(&[layout::CUSTODY_LOG, layout::COLLECTION_LOG])
+    {
+        names.take_exact(own).expect("the sealer's names are safe");
+    }
     for (rel, disk_path, size) in found {
         if rel.starts_with(&state) {
             continue;
@@ -75,13 +94,18 @@ pub fn plan_content(root: &Path) -> Result<ContentPlan, PackageError> {
             }
             .into());
         }
-        let archive_path = if as_is {
+        let wanted = if as_is {
             rel
         } else {
             format!("{}/{rel}", layout::EVIDENCE_DIR)
         };
+        let stored = names.claim(&wanted);
+        let original_name = stored
+            .original
+            .or_else(|| recorded.get(&stored.name).cloned());
         plan.files.push(ContentFile {
-            archive_path,
+            archive_path: stored.name,
+            original_name,
             disk_path,
             size,
         });
@@ -135,7 +159,7 @@ fn walk(
         } else if meta.is_dir() {
             walk(root, &path, out)?;
         } else if meta.is_file() {
-            let rel = package_name(root, &path)?;
+            let rel = package_name(root, &path);
             out.push((rel, path, meta.len()));
         } else {
             return Err(FolderProblem::SpecialFile(path).into());
@@ -144,23 +168,15 @@ fn walk(
     Ok(())
 }
 
-/// The package-relative name of a file under `root`, which the name policy
-/// must accept.
-fn package_name(root: &Path, path: &Path) -> Result<String, PackageError> {
-    let rel = path
-        .strip_prefix(root)
+/// The `/`-separated name of a file under `root`, as text (bytes that are not
+/// UTF-8 as `%XX`); the name policy makes it safe when it is claimed.
+fn package_name(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
         .expect("walked path is under root")
-        .to_str()
-        .ok_or_else(|| FolderProblem::BadName {
-            path: path.to_path_buf(),
-            why: names::NameProblem::NotUtf8,
-        })?
-        .replace(std::path::MAIN_SEPARATOR, "/");
-    names::check(&rel).map_err(|why| FolderProblem::BadName {
-        path: path.to_path_buf(),
-        why,
-    })?;
-    Ok(rel)
+        .components()
+        .map(|c| names::os_text(c.as_os_str()))
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.f]Z`, the only time format the package documents use.

@@ -172,22 +172,66 @@ pub fn append_events(existing: &str, events: Vec<CustodyEvent>, genesis: &str) -
     out
 }
 
+/// A custody log found broken when appending to it: nothing was appended.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the custody log is broken at line {}: {}; nothing was appended", .0.line, .0.problem)]
+pub struct ChainBroken(pub ChainProblem);
+
+/// Appends to the custody log at `path` as one atomic step among any number of
+/// writers (people recording receipt on a shared drive at the same moment, a
+/// script): under an exclusive lock on the file, the log is re-read and checked
+/// with `check`, `make` builds the text to append from the checked log, and the
+/// text is written and synced before the lock is released. A broken log is
+/// refused (an [`std::io::ErrorKind::InvalidData`] error holding [`ChainBroken`]),
+/// naming its first bad line. Returns what was appended.
+pub fn append_locked(
+    path: &std::path::Path,
+    create: bool,
+    check: impl FnOnce(&str) -> ChainReport,
+    make: impl FnOnce(&str, &ChainReport) -> String,
+) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(create)
+        .open(path)?;
+    // Released when `f` is closed, after the sync below.
+    f.lock()?;
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes)?;
+    let text = String::from_utf8_lossy(&bytes);
+    let report = check(&text);
+    if let Some(first) = report.problems.first() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            ChainBroken(first.clone()),
+        ));
+    }
+    let added = make(&text, &report);
+    f.write_all(added.as_bytes())?;
+    f.sync_all()?;
+    Ok(added)
+}
+
 /// Appends unsigned collection-time events to the work folder's log
-/// (`<workdir>/custody.jsonl`, inside the package once sealed), synced to disk.
+/// (`<workdir>/custody.jsonl`, inside the package once sealed), continuing its
+/// chain under the log's lock.
 pub fn append_to_work_log(
     workdir: &crate::workdir::WorkDir,
     events: Vec<CustodyEvent>,
 ) -> std::io::Result<()> {
-    use std::io::Write;
-    let path = workdir.custody_log();
-    let existing = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(e),
+    let check = |text: &str| {
+        let mut report = check_chain(text, INNER_GENESIS, false, None);
+        if text.is_empty() {
+            report.problems.clear();
+        }
+        report
     };
-    let mut f = std::fs::File::create(&path)?;
-    f.write_all(append_events(&existing, events, INNER_GENESIS).as_bytes())?;
-    f.sync_all()
+    append_locked(&workdir.custody_log(), true, check, |text, _| {
+        append_events(text, events, INNER_GENESIS)[text.len()..].to_string()
+    })?;
+    Ok(())
 }
 
 /// A problem found at a line (1-based).

@@ -19,6 +19,7 @@
 //!   journal.jsonl, spool/          the collector's checkpoint journal
 //!   run.json                       what the collection was asked for
 //!   import/<source>.json           collector evidence an import merged
+//!   sealed.json, sealed/<package>/ packages sealed with gaps, and what they held
 //! ```
 
 use serde::{Deserialize, Serialize};

@@ -128,11 +128,6 @@ pub enum FolderProblem {
     Link(PathBuf),
     #[error("{0} is not a regular file")]
     SpecialFile(PathBuf),
-    #[error("{path} cannot be sealed as it is named: {why}; rename it")]
-    BadName {
-        path: PathBuf,
-        why: names::NameProblem,
-    },
     #[error("{path} is not a source summary: {source}")]
     BadSummary {
         path: PathBuf,

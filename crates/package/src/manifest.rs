@@ -10,6 +10,9 @@ pub const MANIFEST_FORMAT: &str = "m365-preserve-manifest/1";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManifestFile {
     pub path: String,
+    /// The name the file had before the name policy stored it as `path`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_name: Option<String>,
     pub size: u64,
     pub sha256: String,
     pub role: FileRole,

@@ -2,7 +2,7 @@
 //! plaintext entries and the ciphertext on the way; then the signed seal and the
 //! first custody line. No plaintext copy of the package ever touches the disk.
 
-use crate::acquisition::{Acquisition, Clock, Host, Tool, ACQUISITION_FORMAT};
+use crate::acquisition::{Acquisition, Clock, EarlierPackage, Host, Tool, ACQUISITION_FORMAT};
 use crate::content::{is_utc_z, ContentPlan};
 use crate::crypto::{RecipientInfo, Recipients};
 use crate::custody::{self, CustodyAction, CustodyEvent, INNER_GENESIS};
@@ -90,6 +90,10 @@ pub struct Seal {
     pub sources: Vec<SourceBrief>,
     pub signer: Signer,
     pub signature: SignatureRef,
+    /// Set when this package holds only what an earlier package of the same
+    /// collection was missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplements: Option<EarlierPackage>,
 }
 
 /// Whether every source of a package is complete.
@@ -157,6 +161,8 @@ pub struct Provenance {
     pub cloud: Option<String>,
     /// The operator's token identity (never the token).
     pub operator: Option<Value>,
+    /// The package this one completes (a resumed collection's missing queries).
+    pub supplements: Option<EarlierPackage>,
 }
 
 /// What sealing produced.
@@ -210,7 +216,7 @@ pub fn seal(
     out.sign(&seal, sealer, &host, ct_sha)?;
     sealer.progress.end();
     Ok(Sealed {
-        paths: out.disarm(),
+        paths: out.commit()?,
         seal,
         manifest,
     })
@@ -256,13 +262,14 @@ impl Output {
                 return Err(PackageError::Exists(p.clone()));
             }
         }
+        let partial_ct = partial(&paths.ciphertext);
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)
-            .open(&paths.ciphertext)
-            .map_err(io_err(&paths.ciphertext))?;
+            .open(&partial_ct)
+            .map_err(io_err(&partial_ct))?;
         let mut out = Output {
-            written: vec![paths.ciphertext.clone()],
+            written: vec![partial_ct],
             paths,
             zip: None,
         };
@@ -320,6 +327,7 @@ impl Output {
             let json_file = f.archive_path.ends_with(".json");
             files.push(ManifestFile {
                 path: f.archive_path.clone(),
+                original_name: f.original_name.clone(),
                 size: digest.size,
                 sha256: digest.sha256,
                 role: FileRole::of(&f.archive_path),
@@ -346,6 +354,7 @@ impl Output {
             let d = self.zip().add_bytes(name, data).map_err(io_err(&ct))?;
             files.push(ManifestFile {
                 path: name.to_string(),
+                original_name: None,
                 size: d.size,
                 sha256: d.sha256,
                 role: FileRole::of(name),
@@ -383,7 +392,7 @@ impl Output {
     /// Closes the zip and the age stream and syncs the ciphertext; returns its
     /// size and SHA-256.
     fn finish(&mut self, case_id: &str) -> Result<(u64, String), PackageError> {
-        let ct = self.paths.ciphertext.clone();
+        let ct = partial(&self.paths.ciphertext);
         let comment = format!(
             "{} {} case {case_id}",
             crate::TOOL_NAME,
@@ -407,11 +416,9 @@ impl Output {
         ct_sha: String,
     ) -> Result<(), PackageError> {
         let seal_bytes = pretty(seal);
-        write_new_file(&self.paths.seal, &seal_bytes)?;
-        self.written.push(self.paths.seal.clone());
+        self.write_partial(&self.paths.seal.clone(), &seal_bytes)?;
         let signature = sealer.signing_key.sign(SEAL_NAMESPACE, &seal_bytes);
-        write_new_file(&self.paths.signature, signature.as_bytes())?;
-        self.written.push(self.paths.signature.clone());
+        self.write_partial(&self.paths.signature.clone(), signature.as_bytes())?;
         let mut sealed_ev = CustodyEvent::new(CustodyAction::Sealed, sealer.examiner);
         sealed_ev.host = Some(host.hostname.clone());
         sealed_ev.ciphertext_sha256 = Some(ct_sha);
@@ -424,17 +431,55 @@ impl Output {
             &sha256_hex(&seal_bytes),
             Some(sealer.signing_key),
         );
-        write_new_file(&self.paths.custody, format!("{line}\n").as_bytes())?;
-        self.written.push(self.paths.custody.clone());
+        self.write_partial(&self.paths.custody.clone(), format!("{line}\n").as_bytes())?;
         Ok(())
     }
 
-    /// Sealing got to the end: keep the files.
-    fn disarm(mut self) -> PackagePaths {
+    /// Writes what will become `path` under its partial name.
+    fn write_partial(&mut self, path: &Path, bytes: &[u8]) -> Result<(), PackageError> {
+        let p = partial(path);
+        write_new_file(&p, bytes)?;
+        self.written.push(p);
+        Ok(())
+    }
+
+    /// Sealing got to the end: the four files take their names, the
+    /// ciphertext last, so a `.zip.age` is only ever seen with its seal,
+    /// signature and custody log beside it (a kill before leaves only
+    /// `.partial` files). Linking refuses to replace a file of that name;
+    /// where the file system has no links, the name was checked free at start.
+    fn commit(mut self) -> Result<PackagePaths, PackageError> {
+        let p = self.paths.clone();
+        for path in [&p.seal, &p.signature, &p.custody, &p.ciphertext] {
+            let from = partial(path);
+            match fs::hard_link(&from, path) {
+                Ok(()) => fs::remove_file(&from).map_err(io_err(&from))?,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists || path.exists() => {
+                    return Err(PackageError::Exists(path.clone()))
+                }
+                // File systems without hard links (FAT, exFAT, some shares).
+                Err(_) => fs::rename(&from, path).map_err(io_err(path))?,
+            }
+        }
+        if let Some(dir) = p.ciphertext.parent().filter(|d| !d.as_os_str().is_empty()) {
+            File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(io_err(dir))?;
+        }
         self.written.clear();
-        self.paths.clone()
+        Ok(p)
     }
 }
+
+/// The name a package file has until sealing ends: `<name>.partial`.
+pub fn partial(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(PARTIAL_SUFFIX);
+    PathBuf::from(name)
+}
+
+/// Suffix of a package file that sealing has not finished.
+pub const PARTIAL_SUFFIX: &str = ".partial";
 
 impl Drop for Output {
     fn drop(&mut self) {
@@ -469,6 +514,7 @@ fn acquisition(
         tenant_id: prov.tenant_id.clone(),
         cloud: prov.cloud.clone(),
         command_line: sealer.command_line.clone(),
+        supplements: prov.supplements.clone(),
         clock: Clock {
             source: "system clock".into(),
             timezone: "UTC".into(),
@@ -575,6 +621,7 @@ fn seal_document(
             file: file_name(&paths.signature),
             namespace: SEAL_NAMESPACE.into(),
         },
+        supplements: prov.supplements.clone(),
     }
 }
 

@@ -6,6 +6,24 @@ use crate::layout::{self, STATE_DIR};
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 
+/// A run's hold on a work folder ([`WorkDir::lock`]).
+#[derive(Debug)]
+pub struct WorkDirLock {
+    _file: std::fs::File,
+}
+
+/// Why a work folder could not be held.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("the work folder {path} is in use by another m365-preserve run ({holder}); wait for it to end, or stop it, then run the command again")]
+    Busy { path: PathBuf, holder: String },
+    #[error("cannot lock the work folder ({path}): {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
 /// A work folder (it holds plaintext evidence: private to its owner).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkDir {
@@ -117,6 +135,139 @@ impl WorkDir {
         self.state_dir().join("run.json")
     }
 
+    /// Names a writer of this folder had to change (`--attach`, import's
+    /// originals): one `{"stored": …, "original": …}` per line, read when sealing.
+    pub fn originals(&self) -> PathBuf {
+        self.state_dir().join("originals.jsonl")
+    }
+
+    /// Records that `stored` (package-relative) was given as `original`.
+    pub fn record_original(&self, stored: &str, original: &str) -> std::io::Result<()> {
+        use std::io::Write;
+        std::fs::create_dir_all(self.state_dir())?;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.originals())?;
+        let line = serde_json::json!({"stored": stored, "original": original});
+        writeln!(f, "{line}")?;
+        f.sync_data()
+    }
+
+    /// Drops what was recorded of the names under `dir` (a run that writes
+    /// that folder again from scratch).
+    pub fn forget_originals_under(&self, dir: &str) -> std::io::Result<()> {
+        let kept: Vec<(String, String)> = self
+            .read_originals()?
+            .into_iter()
+            .filter(|(stored, _)| !stored.starts_with(&format!("{dir}/")))
+            .collect();
+        if !self.originals().exists() {
+            return Ok(());
+        }
+        let mut text = String::new();
+        for (stored, original) in kept {
+            text.push_str(&serde_json::json!({"stored": stored, "original": original}).to_string());
+            text.push('\n');
+        }
+        std::fs::write(self.originals(), text)
+    }
+
+    /// What [`WorkDir::record_original`] recorded, by stored name.
+    pub fn read_originals(&self) -> std::io::Result<std::collections::HashMap<String, String>> {
+        let text = match std::fs::read_to_string(self.originals()) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Default::default()),
+            Err(e) => return Err(e),
+        };
+        let mut out = std::collections::HashMap::new();
+        for (i, line) in text.lines().enumerate() {
+            let v: serde_json::Value = serde_json::from_str(line).map_err(|e| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("line {}: {e}", i + 1),
+                )
+            })?;
+            if let (Some(s), Some(o)) = (v["stored"].as_str(), v["original"].as_str()) {
+                out.insert(s.to_string(), o.to_string());
+            }
+        }
+        Ok(out)
+    }
+
+    /// The lock a run holds on this folder (see [`WorkDir::lock`]).
+    pub fn lock_file(&self) -> PathBuf {
+        self.state_dir().join("lock")
+    }
+
+    /// Holds this work folder for one run: a second run on the same folder
+    /// (`--resume` typed twice, in two terminals) is refused instead of writing
+    /// the same journal and spools. The lock goes when the returned value is
+    /// dropped or the process ends, however it ends.
+    pub fn lock(&self) -> Result<WorkDirLock, LockError> {
+        let path = self.lock_file();
+        let io = |source| LockError::Io {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(self.state_dir()).map_err(io)?;
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let holder = std::fs::read_to_string(&path).unwrap_or_default();
+                return Err(LockError::Busy {
+                    path: self.root.clone(),
+                    holder: holder.trim().to_string(),
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+        }
+        use std::io::Write;
+        file.set_len(0).map_err(io)?;
+        writeln!(
+            file,
+            "process {} since {}",
+            std::process::id(),
+            crate::timefmt::now_rfc3339()
+        )
+        .map_err(io)?;
+        Ok(WorkDirLock { _file: file })
+    }
+
+    /// What packages were sealed from this folder and which queries they hold
+    /// (written when a package with gaps leaves the folder behind).
+    pub fn sealed_record(&self) -> PathBuf {
+        self.state_dir().join("sealed.json")
+    }
+
+    /// Moves everything a package was sealed from (all but the tool state,
+    /// and the per-source summaries) to `.m365-preserve/sealed/<package>/`, so the folder is ready to collect
+    /// what that package was missing. Nothing is deleted: the moved files stay
+    /// until the folder is.
+    pub fn set_aside_sealed(&self, package: &str) -> std::io::Result<PathBuf> {
+        let aside = self.state_dir().join("sealed").join(package);
+        std::fs::create_dir_all(&aside)?;
+        for entry in std::fs::read_dir(&self.root)? {
+            let entry = entry?;
+            if entry.file_name() == STATE_DIR {
+                continue;
+            }
+            std::fs::rename(entry.path(), aside.join(entry.file_name()))?;
+        }
+        // The summaries describe what was sealed; the next package has its own.
+        if self.summaries_dir().exists() {
+            std::fs::rename(self.summaries_dir(), aside.join(".summaries"))?;
+        }
+        Ok(aside)
+    }
+
     /// Where an import moves the collector's evidence of a source it merges.
     pub fn import_aside(&self, source: &str) -> PathBuf {
         self.state_dir()
@@ -128,6 +279,29 @@ impl WorkDir {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn setting_aside_moves_all_but_the_state_and_loses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = WorkDir::at(dir.path());
+        std::fs::create_dir_all(w.evidence_dir()).unwrap();
+        std::fs::write(w.evidence_json("user"), "[]").unwrap();
+        std::fs::write(w.custody_log(), "x\n").unwrap();
+        std::fs::create_dir_all(w.state_dir()).unwrap();
+        std::fs::write(w.journal(), "j\n").unwrap();
+        let aside = w.set_aside_sealed("CASE_1.zip.age").unwrap();
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, [std::ffi::OsString::from(STATE_DIR)]);
+        assert_eq!(std::fs::read(w.journal()).unwrap(), b"j\n");
+        assert_eq!(
+            std::fs::read(aside.join("evidence/user.json")).unwrap(),
+            b"[]"
+        );
+        assert_eq!(std::fs::read(aside.join("custody.jsonl")).unwrap(), b"x\n");
+    }
 
     #[test]
     fn paths_follow_the_layout() {
@@ -155,5 +329,13 @@ mod tests {
             assert_eq!(mode & 0o777, 0o700);
         }
         assert!(WorkDir::create(w.root()).is_err(), "never reused");
+        let held = w.lock().unwrap();
+        let again = w.lock().unwrap_err().to_string();
+        assert!(
+            again.contains("in use by another m365-preserve run (process "),
+            "{again}"
+        );
+        drop(held);
+        w.lock().unwrap();
     }
 }

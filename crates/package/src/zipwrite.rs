@@ -13,7 +13,7 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 use crc32fast::Hasher as Crc;
 use flate2::{Compress, Compression, FlushCompress, Status};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex};
@@ -90,7 +90,7 @@ struct Chunk {
 pub struct ZipStreamWriter<W: Write> {
     out: Counting<W>,
     entries: Vec<CentralEntry>,
-    names: HashSet<String>,
+    names: crate::names::NameTable,
     opts: ZipOptions,
     dos: (u16, u16),
 }
@@ -156,32 +156,17 @@ impl<W: Write> ZipStreamWriter<W> {
                 count: 0,
             },
             entries: Vec::new(),
-            names: HashSet::new(),
+            names: crate::names::NameTable::default(),
             opts,
             dos,
         }
     }
 
     fn start_entry(&mut self, name: &str, zip64: bool) -> io::Result<u64> {
-        let safe = !name.is_empty()
-            && !name.starts_with('/')
-            && !name.contains('\\')
-            && !name.contains('\0')
-            && name
-                .split('/')
-                .all(|c| !c.is_empty() && c != "." && c != "..");
-        if !safe {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("refusing to write unsafe zip entry name {name:?}"),
-            ));
-        }
-        if !self.names.insert(name.to_string()) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("duplicate zip entry name {name:?}"),
-            ));
-        }
+        // The package's name policy: nothing verification would refuse.
+        self.names
+            .take_exact(name)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let offset = self.out.count;
         let mut h = Vec::with_capacity(64 + name.len());
         put32(&mut h, LOCAL_SIG);

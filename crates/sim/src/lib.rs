@@ -10,6 +10,7 @@ pub mod fixture;
 pub mod graph;
 pub mod management;
 pub mod odata;
+pub mod outage;
 pub mod reqlog;
 pub mod scenario;
 pub mod server;

@@ -8,11 +8,13 @@
 //! 1. [`reqlog::record`]: request ids, `Date`, Graph error bodies, request log;
 //! 2. `read_only_guard`: anything but GET is 405 and a read-only violation,
 //!    except the token / device-code POSTs and the audit-log query POST;
-//! 3. [`faults::inject`] (when configured).
+//! 3. [`faults::inject`] (when configured);
+//! 4. [`outage::inject`]: paths that are down (`--outage`).
 
 use super::faults::{self, FaultConfig, Faults};
 use super::fixture::{self, Fixture, Licence};
 use super::graph::{self, ApiError, GraphSettings};
+use super::outage::{self, Outages};
 use super::reqlog::{self, RequestLog, Violation};
 use super::shared::is_token_endpoint;
 use super::shared::{RecordSource, Shared, SimClock, VecSource, GRAPH_RESOURCE};
@@ -66,6 +68,8 @@ pub struct SimConfig {
     pub old_filters: OldFilters,
     /// Records one Purview audit-log query may return.
     pub audit_record_limit: usize,
+    /// Graph path prefixes that answer 503 until lifted ([`SimHandle::lift_outages`]).
+    pub outages: Vec<String>,
 }
 
 impl SimConfig {
@@ -84,6 +88,7 @@ impl SimConfig {
             port: 0,
             old_filters: OldFilters::Empty,
             audit_record_limit: 1_000_000,
+            outages: Vec::new(),
         }
     }
 }
@@ -93,6 +98,7 @@ pub struct SimHandle {
     pub addr: SocketAddr,
     shared: Arc<Shared>,
     log: Arc<RequestLog>,
+    outages: Arc<Outages>,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -111,6 +117,11 @@ impl SimHandle {
     /// Requests refused by the read-only guard so far.
     pub fn violations(&self) -> u64 {
         self.log.violations()
+    }
+
+    /// Ends every outage: the paths that were down answer again.
+    pub fn lift_outages(&self) {
+        self.outages.lift();
     }
 
     /// Requests answered so far.
@@ -195,7 +206,14 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
     let faults = config
         .faults
         .map(|f| Arc::new(Faults::new(f, shared.clone())));
-    let app = app(shared.clone(), settings, log.clone(), faults);
+    let outages = Arc::new(Outages::new(config.outages));
+    let app = app(
+        shared.clone(),
+        settings,
+        log.clone(),
+        faults,
+        outages.clone(),
+    );
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -208,6 +226,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         addr,
         shared,
         log,
+        outages,
         shutdown: tx,
         task,
     })
@@ -219,6 +238,7 @@ fn app(
     settings: GraphSettings,
     log: Arc<RequestLog>,
     faults: Option<Arc<Faults>>,
+    outages: Arc<Outages>,
 ) -> Router {
     let mut app = graph::router(shared.clone(), settings)
         .merge(super::auth::router(shared.clone()))
@@ -227,6 +247,7 @@ fn app(
     if let Some(faults) = faults {
         app = app.layer(from_fn_with_state(faults, faults::inject));
     }
+    app = app.layer(from_fn_with_state(outages, outage::inject));
     app.layer(from_fn(read_only_guard))
         .layer(from_fn_with_state(log, reqlog::record))
 }

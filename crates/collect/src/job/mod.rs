@@ -4,8 +4,11 @@
 //! custody events of the collection, sealing, and cleanup.
 
 mod params;
+mod supplement;
 
 pub use params::RunParams;
+pub use supplement::FetchLater;
+use supplement::SealedRecord;
 
 use crate::auth::TokenProvider;
 use crate::collector::{Collector, Observer};
@@ -126,6 +129,8 @@ pub enum JobError {
         error: Box<m365_preserve_report::ReportError>,
     },
     #[error(transparent)]
+    Busy(#[from] m365_preserve_package::workdir::LockError),
+    #[error(transparent)]
     Auth(#[from] crate::auth::AuthError),
     #[error(transparent)]
     Collect(#[from] CollectError),
@@ -148,6 +153,9 @@ impl Collection {
         let graph = conn.tokens.endpoints().graph_resource.clone();
         conn.tokens.token(&graph).await?;
         let (workdir, prior) = self.open_workdir(sealer, now)?;
+        let _held = workdir.lock()?;
+        // A folder sealed with gaps: this run seals only what is still missing.
+        let earlier = SealedRecord::load(&workdir)?;
         // A new work folder holds nothing worth resuming until the run's
         // parameters are in it: it goes away if the run stops before.
         let mut unstarted = Unstarted(prior.is_none().then(|| workdir.clone()));
@@ -168,7 +176,7 @@ impl Collection {
         };
         unstarted.0 = None;
         let journal = Journal::open(&workdir).map_err(CollectError::from)?;
-        self.record_start(&workdir, &params, &journal, sealer)?;
+        self.record_start(&workdir, &params, &journal, sealer, earlier.as_ref())?;
         let collector = Collector {
             client: &client,
             graph: base.clone(),
@@ -177,11 +185,25 @@ impl Collection {
             gate: tokio::sync::Semaphore::new(self.concurrency.max(1)),
             observer,
             time_scale: conn.time_scale,
+            sealed: earlier
+                .as_ref()
+                .map(SealedRecord::queries)
+                .unwrap_or_default(),
         };
-        let mut summaries = self.collect_sources(&collector, &targets, &params).await?;
+        let mut summaries = self
+            .collect_sources(&collector, &targets, &params, earlier.as_ref())
+            .await?;
         warn_privileged(&workdir, &mut summaries)?;
-        self.attach_files(&workdir)?;
-        self.import_files(&workdir, &mut summaries)?;
+        if earlier.is_some() {
+            supplement::drop_unchanged(&workdir, &mut summaries)?;
+            if !self.attach.is_empty() || !self.imports.is_empty() {
+                tracing::info!("--attach and --import files are in the earlier package; this supplementary package holds only the queries it was missing");
+            }
+        } else {
+            self.attach_files(&workdir)?;
+            self.import_files(&workdir, &mut summaries)?;
+        }
+        let gaps = supplement::describe_gaps(&workdir, &mut summaries, &sealer.command_line)?;
         record_finish(&workdir, &client, &summaries, sealer.examiner)?;
         let claims = conn.tokens.identity();
         let info = m365_preserve_report::PackageInfo {
@@ -191,18 +213,26 @@ impl Collection {
                 .and_then(|c| c["appid"].as_str().or(c["azp"].as_str()).map(String::from)),
             ..Default::default()
         };
-        let report = m365_preserve_report::prepare(
-            &workdir,
-            self.interview.as_deref(),
-            sealer.examiner,
-            &info,
-        )
-        .map_err(|error| JobError::Report {
-            workdir: workdir.root().to_path_buf(),
-            error: Box::new(error),
-        })?;
-        let sealed = seal_work(&workdir, conn, sealer, &params)?;
-        let kept = self.clean_up(&workdir)?;
+        let interview = self.interview.as_deref().filter(|_| earlier.is_none());
+        let report = m365_preserve_report::prepare(&workdir, interview, sealer.examiner, &info)
+            .map_err(|error| JobError::Report {
+                workdir: workdir.root().to_path_buf(),
+                error: Box::new(error),
+            })?;
+        let supplements = earlier.as_ref().and_then(SealedRecord::latest).cloned();
+        let sealed = seal_work(&workdir, conn, sealer, &params, supplements)?;
+        let kept = if gaps {
+            earlier
+                .unwrap_or_default()
+                .add(&workdir, &sealed, &summaries)?;
+            tracing::info!(
+                "work folder kept for the missing queries: {}",
+                workdir.root().display()
+            );
+            Some(workdir.root().to_path_buf())
+        } else {
+            self.clean_up(&workdir)?
+        };
         Ok(Collected {
             sealed,
             summaries,
@@ -281,9 +311,21 @@ impl Collection {
         params: &RunParams,
         journal: &Journal,
         sealer: &Sealer<'_>,
+        earlier: Option<&SealedRecord>,
     ) -> Result<(), JobError> {
         let by = sealer.examiner;
-        let events = if self.resume.is_some() {
+        let events = if let Some(package) = earlier.and_then(SealedRecord::latest) {
+            tracing::warn!(
+                "{} was sealed with gaps as {}: this run fetches only the queries it is missing and seals them as a supplementary package",
+                workdir.root().display(),
+                package.file
+            );
+            vec![event(
+                CustodyAction::CollectionResumed,
+                by,
+                json!({"supplements": package, "queries_already_done": journal.finished()}),
+            )]
+        } else if self.resume.is_some() {
             tracing::warn!(
                 "resuming the interrupted collection in {}: {} queries were finished and are kept",
                 workdir.root().display(),
@@ -327,8 +369,10 @@ impl Collection {
         collector: &Collector<'_>,
         targets: &[Target],
         params: &RunParams,
+        earlier: Option<&SealedRecord>,
     ) -> Result<Vec<SourceSummary>, JobError> {
         let linked = self.linked(collector, targets, params).await?;
+        let wanted = |s: &Source| !earlier.is_some_and(|e| e.is_complete(*s));
         let input = PlanInput {
             targets,
             entra: params.entra,
@@ -338,7 +382,7 @@ impl Collection {
         };
         // Purview first: its queries take minutes on Microsoft's side, so they
         // are created before anything else takes the concurrency slots.
-        let mut order: Vec<Source> = params.sources.clone();
+        let mut order: Vec<Source> = params.sources.iter().copied().filter(wanted).collect();
         order.sort_by_key(|s| *s != Source::PurviewAudit);
         let runs = order.into_iter().map(|source| {
             let plan = source.plan(&input);
@@ -372,7 +416,10 @@ impl Collection {
             join_all(runs).await.into_iter().collect::<Result<_, _>>()?
         };
         summaries.sort_by_key(|s| params.sources.iter().position(|p| p.as_str() == s.source));
-        if !params.message_ids.is_empty() && !params.sources.contains(&Source::Messages) {
+        if !params.message_ids.is_empty()
+            && !params.sources.contains(&Source::Messages)
+            && wanted(&Source::Messages)
+        {
             let plan = Source::Messages.plan(&input);
             if let Plan::Messages { ids } = plan {
                 summaries.push(messages(collector, targets, &ids).await?);
@@ -407,6 +454,21 @@ impl Collection {
 
     /// `--attach`: each file byte for byte under `evidence/attachments/`.
     fn attach_files(&self, workdir: &WorkDir) -> Result<(), JobError> {
+        let dir = workdir.attachments_dir();
+        // A resumed run attaches the same files again, from scratch.
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| JobError::Attach {
+                path: dir.clone(),
+                why: e.to_string(),
+            })?;
+        }
+        workdir
+            .forget_originals_under(m365_preserve_package::layout::ATTACHMENTS_DIR)
+            .map_err(|e| JobError::Attach {
+                path: workdir.originals(),
+                why: e.to_string(),
+            })?;
+        let mut names = m365_preserve_package::names::NameTable::default();
         for file in &self.attach {
             let bad = |why: String| JobError::Attach {
                 path: file.clone(),
@@ -415,9 +477,19 @@ impl Collection {
             let name = file
                 .file_name()
                 .ok_or_else(|| bad("give a file, not a folder".into()))?;
-            let dir = workdir.attachments_dir();
+            let stored = names.claim(&m365_preserve_package::names::os_text(name));
             std::fs::create_dir_all(&dir).map_err(|e| bad(e.to_string()))?;
-            std::fs::copy(file, dir.join(name)).map_err(|e| bad(e.to_string()))?;
+            std::fs::copy(file, dir.join(&stored.name)).map_err(|e| bad(e.to_string()))?;
+            if let Some(original) = &stored.original {
+                let rel = format!(
+                    "{}/{}",
+                    m365_preserve_package::layout::ATTACHMENTS_DIR,
+                    stored.name
+                );
+                workdir
+                    .record_original(&rel, original)
+                    .map_err(|e| bad(e.to_string()))?;
+            }
         }
         Ok(())
     }
@@ -454,6 +526,7 @@ fn seal_work(
     conn: &Connection,
     sealer: &Sealer<'_>,
     params: &RunParams,
+    supplements: Option<m365_preserve_package::acquisition::EarlierPackage>,
 ) -> Result<Sealed, JobError> {
     let claims = conn.tokens.identity();
     let provenance = Provenance {
@@ -463,6 +536,7 @@ fn seal_work(
             .and_then(|c| c["tid"].as_str().map(String::from)),
         cloud: conn.cloud.clone(),
         operator: Some(json!({"flow": conn.tokens.credential_kind(), "token_claims": claims})),
+        supplements,
     };
     plan_content(workdir.root())
         .and_then(|plan| seal(plan, sealer, &provenance))
@@ -518,16 +592,16 @@ fn record_finish(
     )
 }
 
-/// A run killed while sealing leaves a ciphertext without its seal: say it is
-/// not evidence (it is never deleted by the tool).
+/// A run killed while sealing leaves `.partial` files, never a package: say
+/// they are not evidence (the tool never deletes them itself).
 fn warn_unfinished_packages(out: &Path) {
     let Ok(entries) = std::fs::read_dir(out) else {
         return;
     };
     for p in entries.filter_map(|e| e.ok().map(|e| e.path())) {
-        let paths = m365_preserve_package::paths::PackagePaths::from_any(&p);
-        if p == paths.ciphertext && !paths.seal.exists() {
-            tracing::warn!("{} has no seal: the interrupted run was killed while sealing it; it is not evidence and can be deleted", p.display());
+        let name = p.file_name().unwrap_or_default().to_string_lossy();
+        if name.ends_with(m365_preserve_package::seal::PARTIAL_SUFFIX) {
+            tracing::warn!("{} is what an interrupted run was sealing when it was killed; it is not evidence and can be deleted", p.display());
         }
     }
 }

@@ -139,8 +139,10 @@ fn structure(zip: &mut Archive, max_ratio: u64) -> Result<Vec<Entry>, Vec<String
         }
         if !seen.insert(name.clone()) {
             problems.push(format!("{name:?}: duplicate name"));
-        } else if !seen_folded.insert(name.to_lowercase()) {
-            problems.push(format!("{name:?}: differs from another entry only by case"));
+        } else if !seen_folded.insert(names::folded(&name)) {
+            problems.push(format!(
+                "{name:?}: differs from another entry only by case or Unicode normalisation"
+            ));
         }
         let (size, packed) = (e.size(), e.compressed_size());
         if size > (1 << 20) && size / packed.max(1) > max_ratio {

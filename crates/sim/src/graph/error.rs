@@ -175,7 +175,7 @@ impl IntoResponse for ApiError {
 /// otherwise decimal seconds (Graph has been seen sending `2.128`), never 0.
 pub fn format_retry_after(wait: Duration) -> String {
     let millis = (wait.as_secs_f64() * 1000.0).round().max(1.0) as u64;
-    if millis % 1000 == 0 {
+    if millis.is_multiple_of(1000) {
         (millis / 1000).to_string()
     } else {
         let text = format!("{}.{:03}", millis / 1000, millis % 1000);

@@ -954,7 +954,7 @@ fn authentication(member: &Member) -> Authentication {
                "id": guid("whfb", member.person.key).to_string(), "displayName": member.laptop_name,
                "createdDateTime": registered, "keyStrength": "normal"}),
     ];
-    if member.index % 3 == 0 {
+    if member.index.is_multiple_of(3) {
         methods.push(json!({"@odata.type": "#microsoft.graph.phoneAuthenticationMethod",
             "id": "3179e48a-750b-4051-897c-87b9720928f7", "phoneNumber": format!("+81 90{:08}", 10_000_000 + member.index * 7_919),
             "phoneType": "mobile", "smsSignInState": "notAllowedByPolicy"}));
@@ -979,7 +979,7 @@ fn registration(member: &Member) -> Value {
         "softwareOneTimePasscode",
         "windowsHelloForBusiness",
     ];
-    if member.index % 3 == 0 {
+    if member.index.is_multiple_of(3) {
         methods.push("mobilePhone");
     }
     let admin_ids = [admin().index, helpdesk().index, analyst().index];

@@ -67,28 +67,28 @@ fn signin(i: usize) -> Value {
         "userId": user,
         "userPrincipalName": upn,
         "appId": "c44b4083-3bb0-49c1-b47d-974e53cbdf3c",
-        "ipAddress": if i % 11 == 0 { "203.0.113.10" } else { "198.51.100.7" },
+        "ipAddress": if i.is_multiple_of(11) { "203.0.113.10" } else { "198.51.100.7" },
         "isInteractive": kind == "interactiveUser",
         "signInEventTypes": [kind],
         "sessionId": format!("session-{}", i % 17),
-        "incomingTokenType": if i % 4 == 0 { "refreshToken" } else { "none" },
+        "incomingTokenType": if i.is_multiple_of(4) { "refreshToken" } else { "none" },
         "authenticationDetails": [],
-        "status": {"errorCode": if i % 13 == 0 { 50126 } else { 0 }},
+        "status": {"errorCode": if i.is_multiple_of(13) { 50126 } else { 0 }},
     })
 }
 
 fn directory_audit(i: usize) -> Value {
-    let (actor, target) = if i % 2 == 0 {
+    let (actor, target) = if i.is_multiple_of(2) {
         (ALICE, BOB)
     } else {
         (BOB, APP_OBJECT)
     };
-    let target = if i % 3 == 0 { ALICE } else { target };
+    let target = if i.is_multiple_of(3) { ALICE } else { target };
     json!({
         "id": format!("Directory_{i:05}"),
         "activityDateTime": ts(anchor() - Duration::minutes(9 * i as i64)),
-        "activityDisplayName": if i % 5 == 0 { "Update user" } else { "Add service principal" },
-        "category": if i % 5 == 0 { "UserManagement" } else { "ApplicationManagement" },
+        "activityDisplayName": if i.is_multiple_of(5) { "Update user" } else { "Add service principal" },
+        "category": if i.is_multiple_of(5) { "UserManagement" } else { "ApplicationManagement" },
         "initiatedBy": {"app": null, "user": {"id": actor, "userPrincipalName": "x@contoso.com"}},
         "targetResources": [{"id": target, "displayName": "t", "type": "User",
             "modifiedProperties": [{"displayName": "StrongAuthenticationMethod", "oldValue": "[]", "newValue": "[{\"MethodType\":6}]"}]}],
@@ -109,7 +109,7 @@ fn audit_record(i: usize) -> Value {
         ("Set-Mailbox", "exchangeAdmin", "Exchange"),
     ];
     let (op, record_type, service) = OPS[i % 4];
-    let upn = if i % 2 == 0 {
+    let upn = if i.is_multiple_of(2) {
         "alice@contoso.com"
     } else {
         "bob@contoso.com"
@@ -1062,7 +1062,7 @@ impl RecordSource for Generated {
         Cow::Owned(json!({
             "id": format!("g-{i}"),
             "createdDateTime": ts(anchor() - Duration::seconds(i as i64)),
-            "userId": if i % 10 == 0 { ALICE } else { BOB },
+            "userId": if i.is_multiple_of(10) { ALICE } else { BOB },
             "signInEventTypes": ["nonInteractiveUser"],
         }))
     }
