@@ -21,7 +21,7 @@ use crate::http::{Call, Http, Reply};
 use crate::receipt::{
     Checksum, ChecksumRole, ObjectReceipt, PartReceipt, ReadBack, ReadBackStatus,
 };
-use crate::store::{exists_error, expect, head_read_back, Meta};
+use crate::shared::{exists_error, expect, head_read_back, Meta};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use bytes::Bytes;

@@ -35,6 +35,7 @@ pub mod receipt;
 pub mod remote;
 mod s3;
 mod send;
+mod shared;
 mod store;
 
 pub use dest::{Destination, Retention, RetentionMode};

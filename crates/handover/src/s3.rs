@@ -21,7 +21,7 @@ use crate::http::{xml_value, Call, Http, Reply};
 use crate::receipt::{
     Checksum, ChecksumRole, ObjectReceipt, PartReceipt, ReadBack, ReadBackStatus,
 };
-use crate::store::{exists_error, expect, head_read_back, Meta};
+use crate::shared::{exists_error, expect, head_read_back, Meta};
 use bytes::Bytes;
 use reqwest::Method;
 use rusty_s3::{Bucket, S3Action};
