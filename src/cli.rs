@@ -97,6 +97,7 @@ pub enum Command {
     Demo(DemoArgs),
     Sim(SimArgs),
     Import(Box<ImportArgs>),
+    Send(SendArgs),
     Report(ReportArgs),
     Interview(InterviewArgs),
 }
@@ -251,11 +252,14 @@ pub struct SealingArgs {
   m365-preserve verify out/IR-2026-042_20261125T061500Z.zip.age
   m365-preserve verify out/IR-2026-042_20261125T061500Z.zip.age --identity firm.agekey --json
   m365-preserve verify out/IR-2026-042_20261125T061500Z.seal.json --signer SHA256:Qx...
+  m365-preserve verify 's3://ir-evidence/IR-2026-042/IR-2026-042_20261125T061500Z.zip.age' -i firm.agekey
 
 Without --identity: seal signature, ciphertext hash, custody chain. With it: also
 decryption, zip structure, every file against manifest.json and SHA256SUMS, Merkle root.")]
 pub struct VerifyArgs {
-    /// Any of the package's files (.zip.age, .seal.json, .seal.json.sig, .custody.jsonl).
+    /// Any of the package's files (.zip.age, .seal.json, .seal.json.sig, .custody.jsonl), local
+    /// or in storage: 'https://ACCOUNT.blob.core.windows.net/CONTAINER/FILE?SAS' (a SAS with r)
+    /// or s3://BUCKET/KEY (read in place).
     pub package: PathBuf,
     #[command(flatten)]
     pub identity: IdentityArgs,
@@ -284,6 +288,7 @@ pub struct CheckArgs {
 The folder must be new or empty. Files are extracted to a staging folder inside it and
 moved into place only when every check passes; nothing is written outside it.")]
 pub struct OpenArgs {
+    /// Any of the package's files, local or in storage (https://...?SAS, s3://...).
     pub package: PathBuf,
     #[command(flatten)]
     pub identity: IdentityArgs,
@@ -310,6 +315,8 @@ pub enum CustodyCommand {
       --by 'Sato Hanako' --to 'Example IR K.K.' --method 'SFTP upload, ticket 4411' --signing-key ~/.ssh/id_ed25519
   m365-preserve custody record out/C1_20261125T061500Z.zip.age --action received --by 'J. Doe'")]
 pub struct CustodyRecordArgs {
+    /// Any of the package's files, local or in storage (https://...?SAS, s3://...): in storage,
+    /// the log with the new line is written as a new custody object, never over the old one.
     pub package: PathBuf,
     /// transferred, received, verified, opened, copied or disposed.
     #[arg(long, value_enum)]
@@ -360,6 +367,7 @@ impl From<Handover> for CustodyAction {
 #[derive(Debug, Args)]
 #[command(after_help = "Example:\n  m365-preserve custody show out/C1_20261125T061500Z.zip.age")]
 pub struct CustodyShowArgs {
+    /// Any of the package's files, local or in storage (https://...?SAS, s3://...).
     pub package: PathBuf,
     #[arg(long)]
     pub json: bool,
@@ -613,6 +621,8 @@ pub struct CollectArgs {
     /// How many sources collect at once (default: all; 1 collects one after another).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), env = "M365_PRESERVE_CONCURRENCY")]
     pub concurrency: Option<u32>,
+    #[command(flatten)]
+    pub send: SendAfterArgs,
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
@@ -663,6 +673,8 @@ pub struct ImportArgs {
     #[command(flatten)]
     pub provenance: ProvenanceArgs,
     #[command(flatten)]
+    pub send: SendAfterArgs,
+    #[command(flatten)]
     pub reporting: ReportingArgs,
     /// Print one JSON document.
     #[arg(long)]
@@ -708,4 +720,88 @@ impl ProvenanceArgs {
             declared: Default::default(),
         }
     }
+}
+
+/// Upload a sealed package into the receiving firm's storage: every piece checked by the
+/// service on arrival, nothing overwritten, a signed receipt in the custody log.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  m365-preserve send out/IR-2026-042_20261125T061500Z.zip.age \\
+      --to 'https://irfirm.blob.core.windows.net/evidence?sv=2022-11-02&sp=cw&se=...&sr=c&sig=...'
+  AWS_PROFILE=irfirm m365-preserve send out/IR-2026-042_20261125T061500Z.zip.age \\
+      --to s3://irfirm-evidence/IR-2026-042 --retain-until 2027-12-31T00:00:00Z --by 'Sato Hanako'
+
+Azure: a container SAS with sp=cw is enough. S3: credentials from AWS_ACCESS_KEY_ID /
+AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN) or the AWS_PROFILE profile; AWS_ENDPOINT_URL_S3 or
+AWS_ENDPOINT_URL for S3-compatible storage. The archive, the seal and its signature are uploaded
+first, then a signed 'transferred' event with every receipt is added to the custody log, which is
+uploaded last. Interrupted? Run the same command again: it continues. The SAS and keys are never
+printed or recorded.")]
+pub struct SendArgs {
+    /// Any of the package's files (.zip.age, .seal.json, .seal.json.sig, .custody.jsonl).
+    pub package: PathBuf,
+    /// The container SAS URL (https://ACCOUNT.blob.core.windows.net/CONTAINER[/PREFIX]?SAS) or
+    /// s3://BUCKET[/PREFIX]; quote it in the shell.
+    // hide_env_values: the variable holds the SAS, which --help would print.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "M365_PRESERVE_SEND_TO",
+        hide_env_values = true
+    )]
+    pub to: String,
+    /// Who sends (default: the seal's examiner).
+    #[arg(long, value_name = "NAME", env = "M365_PRESERVE_BY")]
+    pub by: Option<String>,
+    /// A note for the custody event.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// OpenSSH ed25519 key that signs the custody event (default: a one-time key; its fingerprint is printed).
+    #[arg(long, value_name = "FILE", env = "M365_PRESERVE_SIGNING_KEY")]
+    pub signing_key: Option<PathBuf>,
+    #[command(flatten)]
+    pub options: UploadArgs,
+    /// Print one JSON document (the receipts).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How to upload (send, collect --send, import --send).
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// Keep every object locked until then (RFC 3339): S3 Object Lock (the bucket must have
+    /// Object Lock enabled) or an Azure blob immutability policy (version-level WORM, SAS with i).
+    #[arg(long, value_name = "RFC3339", value_parser = rfc3339, env = "M365_PRESERVE_RETAIN_UNTIL")]
+    pub retain_until: Option<chrono::DateTime<chrono::Utc>>,
+    /// With --retain-until: compliance (nobody can shorten it or delete) or governance
+    /// (privileged users can).
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = m365_preserve_handover::RetentionMode::Compliance, env = "M365_PRESERVE_RETENTION_MODE")]
+    pub retention_mode: m365_preserve_handover::RetentionMode,
+    /// Pieces uploaded at once.
+    #[arg(long, value_name = "N", default_value_t = 4, env = "M365_PRESERVE_PARALLEL", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub parallel: u32,
+    /// Piece size in MiB (tests and benchmarks; default: 8, larger when the file needs it).
+    #[arg(
+        long,
+        hide = true,
+        value_name = "MIB",
+        env = "M365_PRESERVE_PART_SIZE_MIB"
+    )]
+    pub part_size_mib: Option<u64>,
+}
+
+/// Upload right after sealing (collect, import).
+#[derive(Debug, Args)]
+pub struct SendAfterArgs {
+    /// Upload the package right after sealing, as `send --to URL` does (see `send --help`).
+    // hide_env_values: the variable holds the SAS, which --help would print.
+    #[arg(
+        long = "send",
+        value_name = "URL",
+        env = "M365_PRESERVE_SEND",
+        hide_env_values = true
+    )]
+    pub send_to: Option<String>,
+    #[command(flatten)]
+    pub upload: UploadArgs,
 }

@@ -12,6 +12,7 @@ mod custody_concurrency;
 mod doctor_sim;
 mod exchange_sim;
 mod gaps_sim;
+mod handover;
 mod import_bad_input;
 mod import_cli;
 mod import_corpus;

@@ -22,6 +22,7 @@ pub mod merkle;
 pub mod names;
 pub mod open;
 pub mod paths;
+pub mod reader;
 pub mod seal;
 pub mod signing;
 pub mod timefmt;

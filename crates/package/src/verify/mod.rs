@@ -11,7 +11,7 @@ mod outside;
 use crate::crypto::Identities;
 use crate::custody::CustodyEvent;
 use crate::hashing::sha256_reader;
-use crate::paths::PackagePaths;
+use crate::reader::{PackageFile, PackageReader};
 use crate::seal::Completeness;
 use serde::Serialize;
 use std::io::{self, Read};
@@ -143,13 +143,13 @@ impl Checks {
 
 /// Verifies a package; `inside` adds the checks that need the decryption key.
 pub fn verify(
-    paths: &PackagePaths,
+    paths: &dyn PackageReader,
     trusted_signer: Option<&str>,
     inside: Option<(Inside<'_>, &mut dyn EntrySink)>,
 ) -> VerifyReport {
     let mut checks = Checks(Vec::new());
     let mut report = VerifyReport {
-        package: paths.ciphertext.display().to_string(),
+        package: paths.describe(PackageFile::Ciphertext),
         ok: false,
         case_id: None,
         completeness: None,
