@@ -1,6 +1,7 @@
 //! Command-line definitions (clap derive). Every option that takes a value also
 //! reads an `M365_PRESERVE_*` environment variable.
 
+use clap::CommandFactory;
 use clap::{Args, Parser, Subcommand};
 use m365_preserve_package::custody::CustodyAction;
 use m365_preserve_report::Lang;
@@ -46,6 +47,43 @@ impl Cli {
     }
 }
 
+impl Cli {
+    /// Gives each imported file the `--as` written before it (clap keeps the
+    /// options and the files apart; their positions say which goes with which).
+    pub fn place_declarations(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        let (Command::Import(args), Some(("import", m))) =
+            (&mut self.command, matches.subcommand())
+        else {
+            return Ok(());
+        };
+        let files: Vec<usize> = m
+            .indices_of("files")
+            .map(Iterator::collect)
+            .unwrap_or_default();
+        let said: Vec<usize> = m
+            .indices_of("declared")
+            .map(Iterator::collect)
+            .unwrap_or_default();
+        if let (Some(last), Some(file)) = (said.last(), files.last()) {
+            if last > file {
+                return Err(Cli::command().error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    format!(
+                        "--as {} is not followed by a file: put it before the files it describes",
+                        args.declared[said.len() - 1]
+                    ),
+                ));
+            }
+        }
+        for (file, at) in files.iter().enumerate() {
+            if let Some(i) = said.iter().rposition(|s| s < at) {
+                args.placed.insert(file, args.declared[i]);
+            }
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Seal(SealArgs),
@@ -59,6 +97,7 @@ pub enum Command {
     Demo(DemoArgs),
     Sim(SimArgs),
     Import(Box<ImportArgs>),
+    Send(SendArgs),
     Report(ReportArgs),
     Interview(InterviewArgs),
 }
@@ -213,11 +252,14 @@ pub struct SealingArgs {
   m365-preserve verify out/IR-2026-042_20261125T061500Z.zip.age
   m365-preserve verify out/IR-2026-042_20261125T061500Z.zip.age --identity firm.agekey --json
   m365-preserve verify out/IR-2026-042_20261125T061500Z.seal.json --signer SHA256:Qx...
+  m365-preserve verify 's3://ir-evidence/IR-2026-042/IR-2026-042_20261125T061500Z.zip.age' -i firm.agekey
 
 Without --identity: seal signature, ciphertext hash, custody chain. With it: also
 decryption, zip structure, every file against manifest.json and SHA256SUMS, Merkle root.")]
 pub struct VerifyArgs {
-    /// Any of the package's files (.zip.age, .seal.json, .seal.json.sig, .custody.jsonl).
+    /// Any of the package's files (.zip.age, .seal.json, .seal.json.sig, .custody.jsonl), local
+    /// or in storage: 'https://ACCOUNT.blob.core.windows.net/CONTAINER/FILE?SAS' (a SAS with r)
+    /// or s3://BUCKET/KEY (read in place).
     pub package: PathBuf,
     #[command(flatten)]
     pub identity: IdentityArgs,
@@ -246,6 +288,7 @@ pub struct CheckArgs {
 The folder must be new or empty. Files are extracted to a staging folder inside it and
 moved into place only when every check passes; nothing is written outside it.")]
 pub struct OpenArgs {
+    /// Any of the package's files, local or in storage (https://...?SAS, s3://...).
     pub package: PathBuf,
     #[command(flatten)]
     pub identity: IdentityArgs,
@@ -272,6 +315,8 @@ pub enum CustodyCommand {
       --by 'Sato Hanako' --to 'Example IR K.K.' --method 'SFTP upload, ticket 4411' --signing-key ~/.ssh/id_ed25519
   m365-preserve custody record out/C1_20261125T061500Z.zip.age --action received --by 'J. Doe'")]
 pub struct CustodyRecordArgs {
+    /// Any of the package's files, local or in storage (https://...?SAS, s3://...): in storage,
+    /// the log with the new line is written as a new custody object, never over the old one.
     pub package: PathBuf,
     /// transferred, received, verified, opened, copied or disposed.
     #[arg(long, value_enum)]
@@ -322,6 +367,7 @@ impl From<Handover> for CustodyAction {
 #[derive(Debug, Args)]
 #[command(after_help = "Example:\n  m365-preserve custody show out/C1_20261125T061500Z.zip.age")]
 pub struct CustodyShowArgs {
+    /// Any of the package's files, local or in storage (https://...?SAS, s3://...).
     pub package: PathBuf,
     #[arg(long)]
     pub json: bool,
@@ -393,6 +439,9 @@ pub struct ConnectArgs {
     /// Override the Office 365 Management Activity API host.
     #[arg(long, value_name = "URL", env = "M365_PRESERVE_MANAGE_URL")]
     pub manage_url: Option<String>,
+    /// Override the Exchange Online host (with --exchange).
+    #[arg(long, value_name = "URL", env = "M365_PRESERVE_EXCHANGE_URL")]
+    pub exchange_url: Option<String>,
     /// Simulator only: its clock runs this many times faster (pacing and waits shrink).
     #[arg(long, hide = true, default_value_t = 1.0)]
     pub time_scale: f64,
@@ -404,6 +453,7 @@ pub struct ConnectArgs {
   M365_SECRET=... m365-preserve doctor --tenant contoso.onmicrosoft.com --client-id 11111111-2222-3333-4444-555555555555 --client-secret-env M365_SECRET
   m365-preserve doctor --tenant contoso.onmicrosoft.com --client-id ... --certificate app.pem --private-key app.key
   m365-preserve doctor --tenant contoso.onmicrosoft.com --client-id ... --device-code
+  m365-preserve doctor --tenant contoso.onmicrosoft.com --client-id ... --certificate app.pem --private-key app.key --exchange
 
 No evidence is collected and nothing in the tenant is changed.")]
 pub struct DoctorArgs {
@@ -413,6 +463,10 @@ pub struct DoctorArgs {
     /// Premium, which keeps their records a year, is per user).
     #[arg(long = "user", value_name = "UPN")]
     pub users: Vec<String>,
+    /// Also check Exchange Online: the app's Exchange roles (read-only?), the
+    /// cmdlets each Exchange source needs, and whether the unified audit log ingests.
+    #[arg(long, requires = "certificate")]
+    pub exchange: bool,
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
@@ -507,6 +561,7 @@ fn rfc3339(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
       --client-secret-env M365_SECRET --user hanako.sato@contoso.com --case IR-2026-042 \\
       --examiner 'Sato Hanako' --out ./package --recipient age1...
   m365-preserve collect ... --since 2026-11-01T00:00:00Z --sources entra-audit,user,mailbox-rules
+  m365-preserve collect ... --certificate app.pem --private-key app.key --exchange
 
 Windows default to what the tenant still retains (7 days on Entra ID Free, 30 on P1/P2).
 Exit codes: 0 every source complete; 3 sealed, but some source is partial, unavailable or
@@ -530,7 +585,7 @@ pub struct CollectArgs {
     #[arg(long, value_name = "RFC3339")]
     pub until: Option<chrono::DateTime<chrono::Utc>>,
     /// Only these sources (comma-separated names; default: all).
-    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = clap::value_parser!(Source))]
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = Source::collectable)]
     pub sources: Vec<Source>,
     /// Files to add as evidence byte for byte (screenshots, saved .eml/.msg).
     #[arg(long, value_name = "FILE")]
@@ -562,12 +617,20 @@ pub struct CollectArgs {
     /// advance) or only the apps linked to the targets (owned, consented, assigned).
     #[arg(long, value_enum, default_value_t = m365_preserve_sources::SpScope::Tenant)]
     pub sp_scope: m365_preserve_sources::SpScope,
+    /// Also collect from Exchange Online what Graph cannot see: hidden inbox rules, mailbox
+    /// forwarding, permissions, transport rules, audit configuration. Needs a certificate
+    /// credential and the app's read-only Exchange roles (README); refuses to run if the
+    /// app can run any Exchange cmdlet that is not a Get-.
+    #[arg(long, requires = "certificate")]
+    pub exchange: bool,
     /// Graph version of the Purview audit-log query API (beta is often the more reliable).
     #[arg(long, value_enum, default_value_t = m365_preserve_sources::AuditApi::V1)]
     pub audit_api: m365_preserve_sources::AuditApi,
     /// How many sources collect at once (default: all; 1 collects one after another).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), env = "M365_PRESERVE_CONCURRENCY")]
     pub concurrency: Option<u32>,
+    #[command(flatten)]
+    pub send: SendAfterArgs,
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
@@ -601,6 +664,14 @@ pub struct ImportArgs {
     /// Exported files to import.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// The format of the files that follow, when neither their content nor their
+    /// name can tell (a renamed sign-in download; a tool's file under another
+    /// name); only a variant of the kind the content shows is accepted.
+    #[arg(long = "as", id = "declared", value_name = "VARIANT", value_enum, action = clap::ArgAction::Append)]
+    pub declared: Vec<m365_preserve_import::Variant>,
+    /// `--as` per file (by its index), from the positions on the command line.
+    #[arg(skip)]
+    pub placed: std::collections::BTreeMap<usize, m365_preserve_import::Variant>,
     #[command(flatten)]
     pub case: CaseArgs,
     #[command(flatten)]
@@ -609,6 +680,8 @@ pub struct ImportArgs {
     pub sealing: SealingArgs,
     #[command(flatten)]
     pub provenance: ProvenanceArgs,
+    #[command(flatten)]
+    pub send: SendAfterArgs,
     #[command(flatten)]
     pub reporting: ReportingArgs,
     /// Print one JSON document.
@@ -652,6 +725,91 @@ impl ProvenanceArgs {
                 .map(m365_preserve_package::timefmt::format_utc),
             downloaded_by: self.downloaded_by.clone(),
             note: case.note.clone(),
+            declared: Default::default(),
         }
     }
+}
+
+/// Upload a sealed package into the receiving firm's storage: every piece checked by the
+/// service on arrival, nothing overwritten, a signed receipt in the custody log.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  m365-preserve send out/IR-2026-042_20261125T061500Z.zip.age \\
+      --to 'https://irfirm.blob.core.windows.net/evidence?sv=2022-11-02&sp=cw&se=...&sr=c&sig=...'
+  AWS_PROFILE=irfirm m365-preserve send out/IR-2026-042_20261125T061500Z.zip.age \\
+      --to s3://irfirm-evidence/IR-2026-042 --retain-until 2027-12-31T00:00:00Z --by 'Sato Hanako'
+
+Azure: a container SAS with sp=cw is enough. S3: credentials from AWS_ACCESS_KEY_ID /
+AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN) or the AWS_PROFILE profile; AWS_ENDPOINT_URL_S3 or
+AWS_ENDPOINT_URL for S3-compatible storage. The archive, the seal and its signature are uploaded
+first, then a signed 'transferred' event with every receipt is added to the custody log, which is
+uploaded last. Interrupted? Run the same command again: it continues. The SAS and keys are never
+printed or recorded.")]
+pub struct SendArgs {
+    /// Any of the package's files (.zip.age, .seal.json, .seal.json.sig, .custody.jsonl).
+    pub package: PathBuf,
+    /// The container SAS URL (https://ACCOUNT.blob.core.windows.net/CONTAINER[/PREFIX]?SAS) or
+    /// s3://BUCKET[/PREFIX]; quote it in the shell.
+    // hide_env_values: the variable holds the SAS, which --help would print.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "M365_PRESERVE_SEND_TO",
+        hide_env_values = true
+    )]
+    pub to: String,
+    /// Who sends (default: the seal's examiner).
+    #[arg(long, value_name = "NAME", env = "M365_PRESERVE_BY")]
+    pub by: Option<String>,
+    /// A note for the custody event.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// OpenSSH ed25519 key that signs the custody event (default: a one-time key; its fingerprint is printed).
+    #[arg(long, value_name = "FILE", env = "M365_PRESERVE_SIGNING_KEY")]
+    pub signing_key: Option<PathBuf>,
+    #[command(flatten)]
+    pub options: UploadArgs,
+    /// Print one JSON document (the receipts).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How to upload (send, collect --send, import --send).
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// Keep every object locked until then (RFC 3339): S3 Object Lock (the bucket must have
+    /// Object Lock enabled) or an Azure blob immutability policy (version-level WORM, SAS with i).
+    #[arg(long, value_name = "RFC3339", value_parser = rfc3339, env = "M365_PRESERVE_RETAIN_UNTIL")]
+    pub retain_until: Option<chrono::DateTime<chrono::Utc>>,
+    /// With --retain-until: compliance (nobody can shorten it or delete) or governance
+    /// (privileged users can).
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = m365_preserve_handover::RetentionMode::Compliance, env = "M365_PRESERVE_RETENTION_MODE")]
+    pub retention_mode: m365_preserve_handover::RetentionMode,
+    /// Pieces uploaded at once.
+    #[arg(long, value_name = "N", default_value_t = 4, env = "M365_PRESERVE_PARALLEL", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub parallel: u32,
+    /// Piece size in MiB (tests and benchmarks; default: 8, larger when the file needs it).
+    #[arg(
+        long,
+        hide = true,
+        value_name = "MIB",
+        env = "M365_PRESERVE_PART_SIZE_MIB"
+    )]
+    pub part_size_mib: Option<u64>,
+}
+
+/// Upload right after sealing (collect, import).
+#[derive(Debug, Args)]
+pub struct SendAfterArgs {
+    /// Upload the package right after sealing, as `send --to URL` does (see `send --help`).
+    // hide_env_values: the variable holds the SAS, which --help would print.
+    #[arg(
+        long = "send",
+        value_name = "URL",
+        env = "M365_PRESERVE_SEND",
+        hide_env_values = true
+    )]
+    pub send_to: Option<String>,
+    #[command(flatten)]
+    pub upload: UploadArgs,
 }

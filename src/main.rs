@@ -7,11 +7,15 @@ mod logging;
 mod outcome;
 mod progress;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let matches = cli::Cli::command().get_matches();
+    let mut cli = cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if let Err(e) = cli.place_declarations(&matches) {
+        e.exit()
+    }
     let log = logging::init(cli.quiet, cli.verbose);
     match commands::run(cli, &log) {
         Ok(code) => code,

@@ -146,13 +146,13 @@ pub fn print_outcome(sealed: &Sealed, lang: Lang, as_json: bool) -> Result<()> {
     {
         println!("{}", gap(src, lang));
     }
-    if s.signer.generated_for_this_case {
-        let fp = s.signer.fingerprint.clone();
-        println!("{}", t("console-signed-generated", &[("fingerprint", fp)]));
+    let signed = if s.signer.generated_for_this_case {
+        "console-signed-generated"
     } else {
-        let fp = s.signer.fingerprint.clone();
-        println!("{}", t("console-signed-by", &[("fingerprint", fp)]));
-    }
+        "console-signed-by"
+    };
+    let fp = s.signer.fingerprint.clone();
+    println!("{}", t(signed, &[("fingerprint", fp)]));
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 
 use super::connect::connection;
 use super::seal::{exit_code, Keys};
+use super::send;
 use crate::cli::CollectArgs;
 use crate::logging::LogCapture;
 use crate::outcome::{print_kept, print_outcome, print_sources};
@@ -16,7 +17,14 @@ use std::process::ExitCode;
 
 pub fn run(args: CollectArgs, lang: Lang, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new()?;
-    let collected = rt.block_on(collect(&args, lang, quiet, log))?;
+    let dest = args
+        .send
+        .send_to
+        .as_deref()
+        .map(send::destination)
+        .transpose()?;
+    let keys = Keys::from_flags(&args.recipients, &args.sealing)?;
+    let collected = rt.block_on(collect(&args, &keys, lang, quiet, log))?;
     let sealed = &collected.sealed;
     super::report::after_sealing(
         &collected.report,
@@ -25,6 +33,18 @@ pub fn run(args: CollectArgs, lang: Lang, quiet: bool, log: &LogCapture) -> Resu
         !args.reporting.no_local_report,
         quiet || args.json,
     )?;
+    let sent = match &dest {
+        Some(d) => Some(rt.block_on(send::upload(
+            &sealed.paths,
+            d,
+            &args.send.upload,
+            args.case.examiner.clone(),
+            None,
+            &keys.signing_key,
+            quiet,
+        ))?),
+        None => None,
+    };
     if args.json {
         super::print_json(&json!({
             "package": sealed.paths.ciphertext,
@@ -34,9 +54,13 @@ pub fn run(args: CollectArgs, lang: Lang, quiet: bool, log: &LogCapture) -> Resu
             "completeness": sealed.seal.completeness,
             "sources": collected.summaries,
             "seal_document": sealed.seal,
+            "sent": sent,
         }))?;
     } else {
         print_outcome(sealed, lang, false)?;
+        if let Some(r) = &sent {
+            send::print_report(r, &keys.signing_key, false)?;
+        }
         let gaps = collected
             .summaries
             .iter()
@@ -64,17 +88,18 @@ pub fn collection(args: &CollectArgs) -> Collection {
         resume: args.resume.clone(),
         keep_workdir: args.keep_workdir,
         interview: args.reporting.interview.clone(),
+        exchange: args.exchange,
     }
 }
 
 /// Collects and seals, with progress on stderr and the sources' table at the end.
 pub async fn collect(
     args: &CollectArgs,
+    keys: &Keys,
     lang: Lang,
     quiet: bool,
     log: &LogCapture,
 ) -> Result<Collected> {
-    let keys = Keys::from_flags(&args.recipients, &args.sealing)?;
     let conn = connection(&args.connect)?;
     let progress = ByteProgress::new("sealing", quiet);
     let snapshot = || log.snapshot();

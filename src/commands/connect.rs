@@ -44,12 +44,14 @@ pub fn connection(args: &ConnectArgs) -> Result<Connection> {
 }
 
 /// Builds the token provider for the flags.
-pub fn token_provider(args: &ConnectArgs, http: reqwest::Client) -> Result<Arc<TokenProvider>> {
-    let endpoints = Endpoints::for_cloud(args.cloud).with_overrides(
-        args.graph_url.as_deref(),
-        args.login_url.as_deref(),
-        args.manage_url.as_deref(),
-    )?;
+fn token_provider(args: &ConnectArgs, http: reqwest::Client) -> Result<Arc<TokenProvider>> {
+    let endpoints = Endpoints::for_cloud(args.cloud)
+        .with_overrides(
+            args.graph_url.as_deref(),
+            args.login_url.as_deref(),
+            args.manage_url.as_deref(),
+        )?
+        .with_exchange_override(args.exchange_url.as_deref())?;
     let client_id = || args.client_id.clone().unwrap_or_default();
     let credential = if let Some(var) = &args.client_secret_env {
         Credential::Secret {

@@ -3,40 +3,48 @@
 use super::print_json;
 use crate::cli::{CustodyRecordArgs, CustodyShowArgs};
 use anyhow::{bail, Context, Result};
+use m365_preserve_handover::Location;
 use m365_preserve_package::acquisition::Host;
 use m365_preserve_package::custody::{
     append_locked, chain_line, check_chain, ChainBroken, CustodyAction, CustodyEvent,
 };
 use m365_preserve_package::hashing::{sha256_hex, sha256_reader};
-use m365_preserve_package::paths::PackagePaths;
+use m365_preserve_package::reader::{PackageFile, PackageReader};
 use m365_preserve_package::seal::Seal;
 use m365_preserve_package::signing::SigningKey;
-use std::fs::File;
 use std::io::BufReader;
 use std::process::ExitCode;
 
-fn load(paths: &PackagePaths) -> Result<(Seal, Vec<u8>, String)> {
-    let seal_bytes = std::fs::read(&paths.seal)
-        .with_context(|| format!("cannot read the seal {}", paths.seal.display()))?;
+fn load(paths: &dyn PackageReader) -> Result<(Seal, Vec<u8>, String)> {
+    let seal_bytes = paths
+        .read_all(PackageFile::Seal)
+        .with_context(|| format!("cannot read the seal {}", paths.describe(PackageFile::Seal)))?;
     let seal: Seal = serde_json::from_slice(&seal_bytes)
-        .with_context(|| format!("{} is not a seal", paths.seal.display()))?;
-    let text = std::fs::read_to_string(&paths.custody)
-        .with_context(|| format!("cannot read {}", paths.custody.display()))?;
+        .with_context(|| format!("{} is not a seal", paths.describe(PackageFile::Seal)))?;
+    let text = paths
+        .read_all(PackageFile::Custody)
+        .map_err(anyhow::Error::from)
+        .and_then(|b| Ok(String::from_utf8(b)?))
+        .with_context(|| format!("cannot read {}", paths.describe(PackageFile::Custody)))?;
     Ok((seal, seal_bytes, text))
 }
 
 pub fn record(args: CustodyRecordArgs) -> Result<ExitCode> {
-    let paths = PackagePaths::from_any(&args.package);
-    let (seal, seal_bytes, text) = load(&paths)?;
+    let mut location = Location::parse(args.package.as_os_str())?;
+    let paths = location.reader();
+    let custody_name = paths.describe(PackageFile::Custody);
+    let (seal, seal_bytes, text) = load(paths)?;
     let genesis = sha256_hex(&seal_bytes);
     let check = |text: &str| check_chain(text, &genesis, true, Some(&seal.ciphertext.sha256));
     // Refuse early, before hashing a large package, when the log is already broken.
     if let Some(p) = check(&text).problems.into_iter().next() {
-        bail!(broken(&paths, &ChainBroken(p)));
+        bail!(broken(&custody_name, &ChainBroken(p)));
     }
-    let file = File::open(&paths.ciphertext)
-        .with_context(|| format!("cannot read {}", paths.ciphertext.display()))?;
-    let (_, observed) = sha256_reader(BufReader::with_capacity(1 << 20, file))?;
+    let file = paths
+        .open(PackageFile::Ciphertext)
+        .with_context(|| format!("cannot read {}", paths.describe(PackageFile::Ciphertext)))?;
+    let (_, observed) = sha256_reader(BufReader::with_capacity(1 << 20, file))
+        .with_context(|| format!("cannot read {}", paths.describe(PackageFile::Ciphertext)))?;
     let matches = observed == seal.ciphertext.sha256;
     let key = match &args.signing_key {
         Some(p) => SigningKey::load(p)?,
@@ -50,29 +58,38 @@ pub fn record(args: CustodyRecordArgs) -> Result<ExitCode> {
     ev.host = Some(Host::this().hostname);
     ev.ciphertext_sha256 = Some(observed.clone());
     ev.matches_seal = Some(matches);
-    // Another recorder may have appended since: the sequence number and the
-    // previous line's hash are taken under the log's lock.
-    let mut seq = 0;
-    let appended = append_locked(&paths.custody, false, check, |text, chain| {
-        seq = chain.events.len() as u64 + 1;
-        let line = chain_line(ev, seq, text.lines().last(), "", Some(&key));
-        format!("{line}\n")
-    })
-    .map_err(
-        |e| match e.get_ref().and_then(|e| e.downcast_ref::<ChainBroken>()) {
-            Some(b) => anyhow::anyhow!(broken(&paths, b)),
-            None => anyhow::Error::new(e)
-                .context(format!("cannot append to {}", paths.custody.display())),
-        },
-    )?;
-    let line = appended.trim_end();
+    let (seq, line, written) = match &mut location {
+        Location::Local(p) => {
+            // Another recorder may have appended since: the sequence number and the
+            // previous line's hash are taken under the log's lock.
+            let mut seq = 0;
+            let appended = append_locked(&p.custody, false, check, |text, chain| {
+                seq = chain.events.len() as u64 + 1;
+                let line = chain_line(ev, seq, text.lines().last(), "", Some(&key));
+                format!("{line}\n")
+            })
+            .map_err(|e| {
+                match e.get_ref().and_then(|e| e.downcast_ref::<ChainBroken>()) {
+                    Some(b) => anyhow::anyhow!(broken(&custody_name, b)),
+                    None => {
+                        anyhow::Error::new(e).context(format!("cannot append to {custody_name}"))
+                    }
+                }
+            })?;
+            (seq, appended.trim_end().to_string(), custody_name.clone())
+        }
+        // In storage nothing is overwritten: the log with the new line is a new object.
+        Location::Remote(r) => {
+            let seq = check(&text).events.len() as u64 + 1;
+            let line = chain_line(ev, seq, text.lines().last(), "", Some(&key));
+            r.write_custody(format!("{text}{line}\n"))?;
+            (seq, line, r.describe(PackageFile::Custody))
+        }
+    };
     if args.json {
-        print_json(&serde_json::from_str::<serde_json::Value>(line)?)?;
+        print_json(&serde_json::from_str::<serde_json::Value>(&line)?)?;
     } else {
-        println!(
-            "Recorded event {seq} ({action}) in {}",
-            paths.custody.display()
-        );
+        println!("Recorded event {seq} ({action}) in {written}");
         println!(
             "  ciphertext SHA-256 {observed} ({})",
             if matches {
@@ -99,16 +116,16 @@ pub fn record(args: CustodyRecordArgs) -> Result<ExitCode> {
 }
 
 /// Refusing to append to a broken log: where, and what to do.
-fn broken(paths: &PackagePaths, b: &ChainBroken) -> String {
+fn broken(custody: &str, b: &ChainBroken) -> String {
     format!(
-        "{}: {b}. Keep this copy as it is and ask the sender for theirs (`custody show` lists every problem)",
-        paths.custody.display()
+        "{custody}: {b}. Keep this copy as it is and ask the sender for theirs (`custody show` lists every problem)"
     )
 }
 
 pub fn show(args: CustodyShowArgs) -> Result<ExitCode> {
-    let paths = PackagePaths::from_any(&args.package);
-    let (seal, seal_bytes, text) = load(&paths)?;
+    let location = Location::parse(args.package.as_os_str())?;
+    let paths = location.reader();
+    let (seal, seal_bytes, text) = load(paths)?;
     let chain = check_chain(
         &text,
         &sha256_hex(&seal_bytes),
@@ -121,7 +138,7 @@ pub fn show(args: CustodyShowArgs) -> Result<ExitCode> {
         println!(
             "Custody of case {} ({})",
             seal.case_id,
-            paths.custody.display()
+            paths.describe(PackageFile::Custody)
         );
         for e in &chain.events {
             let to =

@@ -6,9 +6,11 @@ use crate::cli::DemoArgs;
 use crate::logging::LogCapture;
 use crate::outcome::{print_outcome, print_sources};
 use crate::progress::{ByteProgress, SourceBars};
-use age::secrecy::{ExposeSecret, SecretString};
+use age::secrecy::ExposeSecret;
 use anyhow::{Context, Result};
-use m365_preserve_collect::auth::{Cloud, Credential, Endpoints, TokenProvider};
+use m365_preserve_collect::auth::{
+    AssertionAlg, CertificateCredential, Cloud, Credential, Endpoints, TokenProvider,
+};
 use m365_preserve_collect::graph::http_client;
 use m365_preserve_collect::job::{Collected, Collection, Connection, DEFAULT_CONCURRENCY};
 use m365_preserve_collect::retry::RetryPolicy;
@@ -21,7 +23,9 @@ use m365_preserve_package::verify::{verify, EntrySink, HashOnly, Inside};
 use m365_preserve_package::write_private_file;
 use m365_preserve_package::zipwrite::ZipOptions;
 use m365_preserve_report::Lang;
-use m365_preserve_sim::scenario::{default_fixture, DEMO_SECRET, TOOL_CLIENT_ID};
+use m365_preserve_sim::scenario::{
+    default_fixture, DEMO_CERTIFICATE_PEM, DEMO_PRIVATE_KEY_PEM, TOOL_CLIENT_ID,
+};
 use m365_preserve_sim::server::{start, FixtureSource, Profile, SimConfig};
 use m365_preserve_sources::{AuditApi, SpScope};
 use std::process::ExitCode;
@@ -134,6 +138,7 @@ fn demo_collection(fixture: &m365_preserve_sim::fixture::Fixture) -> Collection 
         resume: None,
         keep_workdir: false,
         interview: None,
+        exchange: true,
     }
 }
 
@@ -165,11 +170,18 @@ async fn collect_from_sim(
     Ok((collected?, violations))
 }
 
-/// A connection to the simulator, with its demo app's secret.
+/// A connection to the simulator, with its demo app's certificate (Exchange
+/// Online app-only access is documented for certificates only).
 fn sim_connection(base: &str, tenant: &str) -> Result<Connection> {
     let http = http_client()?;
-    let endpoints =
-        Endpoints::for_cloud(Cloud::Global).with_overrides(Some(base), Some(base), Some(base))?;
+    let endpoints = Endpoints::for_cloud(Cloud::Global)
+        .with_overrides(Some(base), Some(base), Some(base))?
+        .with_exchange_override(Some(base))?;
+    let cert = CertificateCredential::from_pem(
+        ("the simulator's demo certificate", DEMO_CERTIFICATE_PEM),
+        ("its private key", DEMO_PRIVATE_KEY_PEM),
+        AssertionAlg::Ps256,
+    )?;
     let retry = RetryPolicy {
         time_scale: TIME_SCALE,
         ..RetryPolicy::default()
@@ -178,9 +190,9 @@ fn sim_connection(base: &str, tenant: &str) -> Result<Connection> {
         http.clone(),
         endpoints,
         tenant,
-        Credential::Secret {
+        Credential::Certificate {
             client_id: TOOL_CLIENT_ID.into(),
-            secret: SecretString::from(DEMO_SECRET.to_string()),
+            cert: Box::new(cert),
         },
         retry.clone(),
         Box::new(|message: &str| eprintln!("\n{message}\n")),

@@ -1,12 +1,14 @@
 //! `m365-preserve doctor`: the preflight a responder runs first. For each
 //! source: are the permissions in the token, does the tenant's licence let the
 //! data exist, how long is it kept, and is every prerequisite in place, each
-//! with the fix. It only reads.
+//! with the fix; with `--exchange`, the app's Exchange roles and whether the
+//! unified audit log ingests. It only reads.
 
 use super::connect::connection;
 use super::print_json;
 use crate::cli::DoctorArgs;
 use anyhow::{Context, Result};
+use m365_preserve_collect::exchange::{checkup, Checkup};
 use m365_preserve_collect::graph::{graph_url, Api, Capture, Pacer, ReadOnlyClient, Request};
 use m365_preserve_collect::{entitlements, resolve_target};
 use m365_preserve_sources::{Budget, Entitlements, LicenceState, Source};
@@ -36,13 +38,20 @@ pub fn run(args: DoctorArgs) -> Result<ExitCode> {
         for source in Source::collected() {
             rows.push(row(&client, &base, source, &granted, licences.as_ref()).await);
         }
+        let exchange = match args.exchange {
+            true => Some(checkup(&client, claims["tid"].as_str().unwrap_or_default()).await),
+            false => None,
+        };
+        let exchange_ok = exchange.as_ref().is_none_or(|c| {
+            c.not_read_only.is_empty() && c.sources.iter().all(|s| s.missing.is_empty())
+        });
         let ok = rows.iter().filter(|r| r["ok"] == true).count();
         if args.json {
             print_json(&json!({
                 "tenant": claims["tid"], "app": claims.get("appid").or(claims.get("azp")),
                 "flow": tokens.credential_kind(), "permissions": granted,
                 "licences": licence_problem.as_deref().map_or(json!("read"), |p| json!(p)),
-                "sources": rows,
+                "sources": rows, "exchange": exchange,
             }))?;
         } else {
             print_text(
@@ -52,8 +61,18 @@ pub fn run(args: DoctorArgs) -> Result<ExitCode> {
                 &rows,
                 licence_problem.as_deref(),
             );
+            match &exchange {
+                Some(c) => print_exchange(c),
+                None => println!(
+                    "Exchange Online sources ({}): not checked; add --exchange",
+                    Source::exchange()
+                        .map(Source::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
         }
-        Ok(if ok == rows.len() {
+        Ok(if ok == rows.len() && exchange_ok {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(super::EXIT_INCOMPLETE)
@@ -266,6 +285,37 @@ fn print_text(
         "Result: {ok} of {} sources have the permissions and prerequisites they need",
         rows.len()
     );
+}
+
+fn print_exchange(c: &Checkup) {
+    println!("Exchange Online:");
+    if let Some(why) = &c.unavailable {
+        println!("  UNAVAILABLE  {why}");
+    } else if !c.not_read_only.is_empty() {
+        println!("  REFUSED      the app can run {} cmdlets that are not Get- ({}); collect --exchange will refuse: give it only the custom read-only roles (README)", c.not_read_only.len(), c.not_read_only.join(", "));
+    } else {
+        println!(
+            "  READ-ONLY    the app may run {} cmdlets, all Get-",
+            c.cmdlets.len()
+        );
+    }
+    for s in &c.sources {
+        if s.missing.is_empty() {
+            println!("  OK       {:32}", s.source.as_str());
+        } else {
+            println!(
+                "  MISSING  {:32}{}",
+                s.source.as_str(),
+                s.missing.join("; ")
+            );
+        }
+    }
+    match (c.audit_log_ingesting, &c.audit_log_problem) {
+        (Some(true), _) => println!("  Unified audit log: ingesting (UnifiedAuditLogIngestionEnabled: True)"),
+        (Some(false), _) => println!("  Unified audit log: NOT ingesting (UnifiedAuditLogIngestionEnabled: False): Purview has no audit records for that time; tell the IR firm. Turning it on is a change an administrator makes (Set-AdminAuditLogConfig), not this tool"),
+        (None, Some(why)) => println!("  Unified audit log: not checked ({why})"),
+        (None, None) => println!("  Unified audit log: not checked (Get-AdminAuditLogConfig returned no setting)"),
+    }
 }
 
 /// Application roles and delegated scopes in the token.

@@ -3,12 +3,14 @@
 
 use super::print_json;
 use super::seal::{exit_code, Keys};
+use super::send;
 use crate::cli::ImportArgs;
 use crate::logging::LogCapture;
 use crate::outcome::print_outcome;
 use crate::progress::ByteProgress;
 use anyhow::{Context, Result};
 use chrono::Utc;
+use m365_preserve_handover::SendReport;
 use m365_preserve_import::{import_into, ImportReport};
 use m365_preserve_package::content::plan_content;
 use m365_preserve_package::evidence::SourceStatus;
@@ -20,6 +22,12 @@ use std::process::ExitCode;
 
 pub fn run(args: ImportArgs, lang: Lang, quiet: bool, log: &LogCapture) -> Result<ExitCode> {
     let started = Utc::now();
+    let dest = args
+        .send
+        .send_to
+        .as_deref()
+        .map(send::destination)
+        .transpose()?;
     let keys = Keys::from_flags(&args.recipients, &args.sealing)?;
     std::fs::create_dir_all(&args.case.out)
         .with_context(|| format!("cannot create {}", args.case.out.display()))?;
@@ -32,7 +40,8 @@ pub fn run(args: ImportArgs, lang: Lang, quiet: bool, log: &LogCapture) -> Resul
     // Whatever happens next, the work folder (plaintext copies) goes away.
     let _cleanup = RemoveOnDrop(workdir.clone());
 
-    let opts = args.provenance.options(&args.case);
+    let mut opts = args.provenance.options(&args.case);
+    opts.declared = args.placed.clone();
     let imported =
         import_into(&workdir, &args.files, &opts).context("import failed; nothing was sealed")?;
 
@@ -57,11 +66,29 @@ pub fn run(args: ImportArgs, lang: Lang, quiet: bool, log: &LogCapture) -> Resul
     let sealed = plan_content(workdir.root())
         .and_then(|plan| seal(plan, &sealer, &prov))
         .context("sealing failed; no package was left behind")?;
+    let sent = match &dest {
+        Some(d) => {
+            let rt = tokio::runtime::Runtime::new()?;
+            Some(rt.block_on(send::upload(
+                &sealed.paths,
+                d,
+                &args.send.upload,
+                args.case.examiner.clone(),
+                None,
+                &keys.signing_key,
+                quiet,
+            ))?)
+        }
+        None => None,
+    };
     if args.json {
-        print_report_json(&sealed, &imported)?;
+        print_report_json(&sealed, &imported, sent.as_ref())?;
     } else {
         print_files(&imported, quiet);
         print_outcome(&sealed, lang, false)?;
+        if let Some(r) = &sent {
+            send::print_report(r, &keys.signing_key, false)?;
+        }
     }
     super::report::after_sealing(
         &report,
@@ -92,8 +119,8 @@ fn print_files(report: &ImportReport, quiet: bool) {
         return;
     }
     eprintln!(
-        "{:44} {:44} {:>8} {:>6} {:>7}",
-        "file", "variant", "rows", "dups", "skipped"
+        "{:44} {:44} {:>8} {:>6} {:>9} {:>7}",
+        "file", "variant", "rows", "dups", "conflicts", "skipped"
     );
     for f in &report.files {
         let name = f
@@ -102,13 +129,20 @@ fn print_files(report: &ImportReport, quiet: bool) {
             .map(|n| n.to_string_lossy())
             .unwrap_or_default();
         eprintln!(
-            "{:44} {:44} {:>8} {:>6} {:>7}",
+            "{:44} {:44} {:>8} {:>6} {:>9} {:>7}",
             name,
             f.variant,
             f.rows,
             f.duplicates,
+            f.id_conflicts,
             f.skipped_rows.len()
         );
+        if f.id_conflicts > 0 {
+            eprintln!(
+                "  note: {} record(s) share an id with a different earlier record; both are kept and the ids listed in the manifest (id_conflicts)",
+                f.id_conflicts
+            );
+        }
         if !f.ambiguous_dates.is_empty() {
             eprintln!(
                 "  WARNING: {} date(s) could be read day-first or month-first (re-saved by a spreadsheet?); kept as written, listed in the manifest, e.g. line {} {:?}",
@@ -130,11 +164,15 @@ fn print_files(report: &ImportReport, quiet: bool) {
     }
 }
 
-fn print_report_json(sealed: &Sealed, report: &ImportReport) -> Result<()> {
+fn print_report_json(
+    sealed: &Sealed,
+    report: &ImportReport,
+    sent: Option<&SendReport>,
+) -> Result<()> {
     let p = &sealed.paths;
     print_json(&json!({
         "package": p.ciphertext, "seal": p.seal, "signature": p.signature, "custody": p.custody,
         "completeness": sealed.seal.completeness, "seal_document": sealed.seal,
-        "import": report,
+        "import": report, "sent": sent,
     }))
 }

@@ -11,6 +11,7 @@ mod keygen;
 mod open;
 mod report;
 mod seal;
+mod send;
 mod sim;
 mod verify;
 
@@ -40,6 +41,7 @@ pub fn run(cli: Cli, log: &LogCapture) -> Result<ExitCode> {
         Command::Demo(args) => demo::run(args, lang, quiet, log),
         Command::Sim(args) => sim::run(args),
         Command::Import(args) => import::run(*args, lang, quiet, log),
+        Command::Send(args) => send::run(args, quiet),
         Command::Report(args) => report::run(args, lang, quiet),
         Command::Interview(args) => interview::run(args, lang),
     }

@@ -3,17 +3,17 @@
 use super::{identities, print_json};
 use crate::cli::OpenArgs;
 use anyhow::{bail, Result};
+use m365_preserve_handover::Location;
 use m365_preserve_package::open::open;
-use m365_preserve_package::paths::PackagePaths;
 use std::process::ExitCode;
 
 pub fn run(args: OpenArgs) -> Result<ExitCode> {
-    let paths = PackagePaths::from_any(&args.package);
+    let location = Location::parse(args.package.as_os_str())?;
     let Some(ids) = identities(&args.identity)? else {
         bail!("open needs the key: give --identity FILE (or --passphrase / --passphrase-env VAR)");
     };
     let report = open(
-        &paths,
+        location.reader(),
         &ids,
         &args.to,
         args.checks.max_ratio,

@@ -3,12 +3,12 @@
 use super::{identities, print_json};
 use crate::cli::VerifyArgs;
 use anyhow::Result;
-use m365_preserve_package::paths::PackagePaths;
+use m365_preserve_handover::Location;
 use m365_preserve_package::verify::{verify, EntrySink, HashOnly, Inside, VerifyReport};
 use std::process::ExitCode;
 
 pub fn run(args: VerifyArgs) -> Result<ExitCode> {
-    let paths = PackagePaths::from_any(&args.package);
+    let location = Location::parse(args.package.as_os_str())?;
     let ids = identities(&args.identity)?;
     let mut sink = HashOnly;
     let inside = ids.as_ref().map(|identities| {
@@ -20,7 +20,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
             &mut sink as &mut dyn EntrySink,
         )
     });
-    let report = verify(&paths, args.checks.signer.as_deref(), inside);
+    let report = verify(location.reader(), args.checks.signer.as_deref(), inside);
     if args.json {
         print_json(&report)?;
     } else {

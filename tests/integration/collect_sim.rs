@@ -360,7 +360,7 @@ pub(crate) fn records(dest: &std::path::Path, source: &str) -> Vec<Value> {
         .unwrap()
 }
 
-fn manifest_source(dest: &std::path::Path, source: &str) -> Value {
+pub(crate) fn manifest_source(dest: &std::path::Path, source: &str) -> Value {
     let manifest: Value =
         serde_json::from_slice(&std::fs::read(dest.join("manifest.json")).unwrap()).unwrap();
     manifest["sources"]

@@ -129,11 +129,19 @@ const VARIANTS: &[(&str, &str, u64)] = &[
     ("management-api-blob.json", "management-api/content-blob", 3),
     ("eventhub-message.json", "azure-monitor/event-hub", 6),
     ("PT1H.json", "azure-monitor/storage-pt1h", 2),
-    ("loganalytics-signins.json", "log-analytics/signins", 2),
-    ("loganalytics-auditlogs.json", "log-analytics/AuditLogs", 1),
+    (
+        "loganalytics-signins.json",
+        "log-analytics-json/SigninLogs",
+        2,
+    ),
+    (
+        "loganalytics-auditlogs.json",
+        "log-analytics-json/AuditLogs",
+        1,
+    ),
     (
         "loganalytics-officeactivity.json",
-        "log-analytics/OfficeActivity",
+        "log-analytics-json/OfficeActivity",
         1,
     ),
     (
@@ -197,10 +205,16 @@ fn every_variant_is_detected_with_its_rows_and_lands_in_the_collectors_sources()
         ("mailbox-rules", 2),
         ("mailbox-settings", 2),
     ] {
+        // `n` distinct records; the same record in another shape (Graph JSON
+        // and portal CSV, Event Hub, Log Analytics, the Excel re-save) has other
+        // content and is kept too, as an id conflict of an id already counted.
         let s = source(&r, src);
-        assert_eq!(s["records"], n, "{src}: {s}");
+        let conflicts = s["id_conflicts"]["records"].as_u64().unwrap_or(0);
+        assert_eq!(s["records"].as_u64(), Some(n + conflicts), "{src}: {s}");
         assert_eq!(s["status"], "complete", "{src}");
     }
+    let conflicts = &source(&r, "entra-signins-interactive")["id_conflicts"];
+    assert!(conflicts["records"].as_u64() > Some(0), "{conflicts}");
 
     let dir = open(&case, "all");
     let purview = records(&dir, "purview-audit");
@@ -208,7 +222,7 @@ fn every_variant_is_detected_with_its_rows_and_lands_in_the_collectors_sources()
         .iter()
         .find(|x| x["operation"] == "New-InboxRule")
         .unwrap();
-    assert_eq!(rule["auditLogRecordType"], "exchangeAdmin");
+    assert_eq!(rule["auditLogRecordType"], "ExchangeAdmin");
     assert_eq!(
         rule["createdDateTime"], "2026-11-18T01:14:03Z",
         "AuditData.CreationTime is canonical"
@@ -303,8 +317,13 @@ fn the_csv_and_json_downloads_of_the_same_sign_ins_give_the_same_records() {
     assert!(compared > 160);
 }
 
+/// Overlapping downloads: a record is left out only when an earlier one has its
+/// id and the same content (the Graph page repeats the JSON download; the Purview
+/// export and the Management API blob hold the same AuditData). The portal CSV
+/// and the Graph JSON of the same sign-ins differ in content (the CSV has fewer
+/// fields), so both forms are kept and each id is listed as a conflict.
 #[test]
-fn overlapping_downloads_are_deduplicated_by_id_with_counts() {
+fn overlapping_downloads_are_deduplicated_by_content_with_counts() {
     let case = Case::new();
     let files = [
         fixture("InteractiveSignIns_2026-11-18_2026-11-25.csv"),
@@ -315,7 +334,9 @@ fn overlapping_downloads_are_deduplicated_by_id_with_counts() {
     ];
     let r = report(&import(&case, "dedup", &files, &[]));
     assert_eq!(file_report(&r, ".csv")["duplicates"], 0);
-    assert_eq!(file_report(&r, "25.json")["duplicates"], 4);
+    let json = file_report(&r, "25.json");
+    assert_eq!(json["duplicates"], 0, "{json}");
+    assert_eq!(json["id_conflicts"], 4, "{json}");
     assert_eq!(file_report(&r, "graph-signins-page.json")["duplicates"], 2);
     // The blob holds one record twice; the export repeats both of its records.
     assert_eq!(file_report(&r, "management-api-blob.json")["duplicates"], 1);
@@ -324,8 +345,10 @@ fn overlapping_downloads_are_deduplicated_by_id_with_counts() {
         2
     );
     let signins = source(&r, "entra-signins-interactive");
-    assert_eq!(signins["records"], 4);
-    assert_eq!(signins["details"]["duplicates_dropped"], 6);
+    assert_eq!(signins["records"], 8, "both forms of the 4 sign-ins");
+    assert_eq!(signins["details"]["duplicates_dropped"], 2);
+    assert_eq!(signins["id_conflicts"]["records"], 4);
+    assert_eq!(signins["id_conflicts"]["ids"].as_array().unwrap().len(), 4);
     assert_eq!(
         signins["details"]["imported_files"]
             .as_array()
@@ -336,6 +359,7 @@ fn overlapping_downloads_are_deduplicated_by_id_with_counts() {
     let purview = source(&r, "purview-audit");
     assert_eq!(purview["records"], 3);
     assert_eq!(purview["details"]["duplicates_dropped"], 3);
+    assert!(purview.get("id_conflicts").is_none(), "{purview}");
 }
 
 fn utf16(text: &str, little_endian: bool, bom: bool) -> Vec<u8> {
@@ -567,7 +591,9 @@ fn user_sign_in_csv_without_the_portal_name_is_refused_with_what_to_do() {
     assert_eq!(o.status.code(), Some(1));
     let t = text(&o);
     assert!(
-        t.contains("signins.csv") && t.contains("InteractiveSignIns_"),
+        t.contains("signins.csv")
+            && t.contains("InteractiveSignIns_")
+            && t.contains("--as entra-portal-csv/interactive"),
         "{t}"
     );
     assert!(
@@ -577,4 +603,63 @@ fn user_sign_in_csv_without_the_portal_name_is_refused_with_what_to_do() {
                 .next()
                 .is_none()
     );
+}
+
+#[test]
+fn same_id_with_other_content_is_kept_and_listed_as_a_conflict() {
+    let case = Case::new();
+    let files = [
+        fixture("management-api-blob-anonymized.json"),
+        fixture("purview-classic-repeated-ids.csv"),
+    ];
+    let r = report(&import(&case, "conflicts", &files, &[]));
+    let blob = file_report(&r, "management-api-blob-anonymized.json");
+    assert_eq!(blob["rows"], 8);
+    assert_eq!(blob["records"]["purview-audit"], 6, "{blob}");
+    assert_eq!(blob["duplicates"], 2, "byte-for-byte repeats only");
+    assert_eq!(blob["id_conflicts"], 3);
+    let classic = file_report(&r, "purview-classic-repeated-ids.csv");
+    assert_eq!(classic["rows"], 6);
+    assert_eq!(classic["records"]["purview-audit"], 4, "{classic}");
+    assert_eq!(classic["duplicates"], 2);
+    assert_eq!(classic["id_conflicts"], 1);
+    let purview = source(&r, "purview-audit");
+    assert_eq!(purview["status"], "complete", "every record is kept");
+    assert_eq!(purview["records"], 10);
+    let conflicts = &purview["id_conflicts"];
+    assert_eq!(conflicts["records"], 4);
+    assert_eq!(
+        conflicts["ids"],
+        serde_json::json!([
+            {"id": "ANONYMIZED", "versions": 4},
+            {"id": "5c2d0000-0000-4000-8000-000000000010", "versions": 2},
+        ])
+    );
+    let dir = open(&case, "conflicts");
+    let recs = records(&dir, "purview-audit");
+    let anonymized: Vec<&Value> = recs.iter().filter(|x| x["id"] == "ANONYMIZED").collect();
+    assert_eq!(anonymized.len(), 4);
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let entry = manifest["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["source"] == "purview-audit")
+        .unwrap();
+    assert_eq!(
+        entry["id_conflicts"]["records"], 4,
+        "in the sealed manifest"
+    );
+    let schema: Value = serde_json::from_slice(
+        &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/manifest.schema.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&manifest)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "manifest vs schema: {errors:?}");
 }

@@ -383,4 +383,61 @@ mod tests {
         fs::write(&p.spool, b"{\"id\":\"b\"}\n").unwrap();
         assert!(j.done(Source::User, "k").is_none());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+
+        /// A journal damaged anywhere (cut, a byte changed, a block repeated)
+        /// opens, or is refused naming its file and line; never a panic, and
+        /// a query it still calls finished has an intact spool.
+        #[test]
+        fn a_damaged_journal_opens_or_is_refused_with_its_line(
+            cut in 0usize..2000,
+            flip in proptest::option::of((0usize..2000, 1u8..=255)),
+            repeat in proptest::option::of((0usize..2000, 1usize..200)),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let w = WorkDir::at(dir.path());
+            {
+                let j = Journal::open(&w).unwrap();
+                for n in 0..6 {
+                    let key = format!("GET /users/{n}?$filter=x eq '佐藤'");
+                    let mut s = j.spool(Source::User, &key).unwrap();
+                    s.push(&json!({"id": n})).unwrap();
+                    j.finish(Source::User, &key, s, QueryTally::default(), vec![], vec![]).unwrap();
+                    j.audit_query_created(&format!("w{n}"), "q").unwrap();
+                }
+            }
+            let path = w.journal();
+            let mut bytes = fs::read(&path).unwrap();
+            if let Some((at, x)) = flip {
+                let at = at % bytes.len();
+                bytes[at] ^= x;
+            }
+            if let Some((at, len)) = repeat {
+                let at = at % bytes.len();
+                let piece = bytes[at..(at + len).min(bytes.len())].to_vec();
+                bytes.splice(at..at, piece);
+            }
+            bytes.truncate(cut.min(bytes.len()));
+            fs::write(&path, &bytes).unwrap();
+            match Journal::open(&w) {
+                Ok(j) => {
+                    for n in 0..6 {
+                        let key = format!("GET /users/{n}?$filter=x eq '佐藤'");
+                        if let Some(done) = j.done(Source::User, &key) {
+                            let mut seen = Vec::new();
+                            replay(&done.spool, |v| { seen.push(v); Ok(()) }).unwrap();
+                            proptest::prop_assert_eq!(seen, vec![json!({"id": n})]);
+                        }
+                    }
+                }
+                Err(JournalError::Damaged { path: p, line, message }) => {
+                    proptest::prop_assert_eq!(p, path);
+                    proptest::prop_assert!(line >= 1 && !message.is_empty());
+                }
+                Err(e) => proptest::prop_assert!(false, "{e}"),
+            }
+        }
+    }
 }

@@ -1,10 +1,12 @@
-//! The collector: authentication, the read-only Graph client, and the
+//! The collector: authentication, the read-only client (Graph, the Management
+//! Activity API, Exchange Online's allowlisted read cmdlets), and the
 //! collection of every source (run concurrently, each throttle budget kept by
 //! the pacer), each source's evidence written with its completeness into a work
 //! folder, then sealed ([`job::Collection`]).
 
 pub mod auth;
 mod collector;
+pub mod exchange;
 pub mod graph;
 pub mod job;
 mod journal;

@@ -4,55 +4,50 @@
 use crate::collector::{Collector, QueryOutcome, QueryProblem};
 use crate::journal::{replay, QueryTally};
 use crate::CollectError;
+use m365_preserve_package::dedup::{self, Dedup};
 use m365_preserve_package::evidence::{EvidenceWriter, SourceStatus, SourceSummary};
-use m365_preserve_package::hashing::key16;
 use m365_preserve_package::workdir::WorkDir;
 use m365_preserve_sources::Source;
 use serde_json::{json, Map, Value};
-use std::collections::HashSet;
 
-/// De-duplicates records by a 16-byte digest of their id: flat memory for
-/// millions of records.
+/// The id field of a source's records (none: nothing is a duplicate), and
+/// its de-duplication by content ([`Dedup`]): a record is dropped only when
+/// value-equal to an earlier one with its id.
 pub(crate) struct Seen {
     fields: &'static [&'static str],
-    ids: HashSet<[u8; 16]>,
-    pub duplicates: u64,
+    dedup: Dedup,
 }
 
 impl Seen {
-    /// Records are the same when all of `fields` are (the first must be present).
+    /// A record's id is its `fields` joined (the first must be present; none:
+    /// every record is compared by content only when it has no id).
     pub fn new(fields: &'static [&'static str]) -> Self {
         Self {
             fields,
-            ids: HashSet::new(),
-            duplicates: 0,
+            dedup: Dedup::new(),
         }
     }
 
-    /// Whether `record` is new (records without an id always are).
+    /// Whether `record` is to be written.
     pub fn fresh(&mut self, record: &Value) -> bool {
-        let Some(first) = self.fields.first() else {
+        let Some(first) = self
+            .fields
+            .first()
+            .and_then(|f| record.get(*f))
+            .and_then(Value::as_str)
+        else {
             return true;
         };
-        if record.get(*first).and_then(Value::as_str).is_none() {
-            return true;
-        }
-        let parts: Vec<&[u8]> = self
-            .fields
-            .iter()
-            .map(|f| {
-                record
-                    .get(*f)
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .as_bytes()
-            })
-            .collect();
-        let fresh = self.ids.insert(key16(&parts));
-        if !fresh {
-            self.duplicates += 1;
-        }
-        fresh
+        let id = match self.fields {
+            [_] => std::borrow::Cow::Borrowed(first),
+            more => std::borrow::Cow::Owned(
+                more.iter()
+                    .map(|f| record.get(*f).and_then(Value::as_str).unwrap_or(""))
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            ),
+        };
+        self.dedup.check(Some(&id), record, 0) != dedup::Seen::Duplicate
     }
 }
 
@@ -89,7 +84,7 @@ fn status(problems: &[&QueryProblem], done: usize) -> (SourceStatus, Option<Stri
 
 impl Collector<'_> {
     /// Builds the evidence of `source` from the spools of its queries (in
-    /// order), de-duplicated on `id_field`, with status and details.
+    /// order), de-duplicated on `id_fields` (if any), with status and details.
     pub(crate) fn merge(
         &self,
         source: Source,
@@ -151,7 +146,7 @@ impl Collector<'_> {
         details.insert("pages".into(), json!(total.pages));
         details.insert("retries".into(), json!(total.retries));
         details.insert("records_outside_query".into(), json!(total.outside));
-        details.insert("duplicates_removed".into(), json!(seen.duplicates));
+        details.insert("duplicates_removed".into(), json!(seen.dedup.duplicates()));
         if !problems.is_empty() {
             details.insert(
                 "problems".into(),
@@ -168,6 +163,7 @@ impl Collector<'_> {
             notes.dedup();
             details.insert("notes".into(), json!(notes));
         }
+        writer.set_id_conflicts(seen.dedup.conflicts());
         Ok(writer.finish(status, reason, details)?)
     }
 }
@@ -185,4 +181,38 @@ fn remove_stale(workdir: &WorkDir, source: Source) -> Result<(), CollectError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Seen;
+    use serde_json::json;
+
+    /// Pages that overlap (a slice boundary, a retried page) repeat records
+    /// value for value: those are dropped. A record that shares an id with an
+    /// earlier one but differs is kept and listed as an id conflict.
+    #[test]
+    fn the_collector_drops_only_value_equal_records_of_an_id() {
+        let mut seen = Seen::new(&["id"]);
+        let a = json!({"id": "s1", "createdDateTime": "2026-11-18T01:00:00Z", "status": {"errorCode": 0}});
+        let same: serde_json::Value = serde_json::from_str(
+            r#"{"status": {"errorCode": 0}, "createdDateTime": "2026-11-18T01:00:00Z", "id": "s1"}"#,
+        )
+        .unwrap();
+        let other = json!({"id": "s1", "createdDateTime": "2026-11-18T01:00:00Z", "status": {"errorCode": 50126}});
+        assert!(seen.fresh(&a));
+        assert!(!seen.fresh(&same), "value-equal, whatever the key order");
+        assert!(seen.fresh(&other), "same id, other content: kept");
+        assert!(!seen.fresh(&other.clone()));
+        assert!(seen.fresh(&json!({"no": "id"})));
+        assert!(
+            seen.fresh(&json!({"no": "id"})),
+            "records without id are kept"
+        );
+        assert_eq!(seen.dedup.duplicates(), 2);
+        let c = seen.dedup.conflicts().expect("a conflict");
+        assert_eq!(c.records, 1);
+        assert_eq!(c.ids[0].id, "s1");
+        assert_eq!(c.ids[0].versions, 2);
+    }
 }

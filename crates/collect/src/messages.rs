@@ -106,6 +106,7 @@ pub async fn messages(
         last_timestamp: None,
         csv_columns: 0,
         files,
+        id_conflicts: None,
         details,
     };
     write_summary(&c.workdir, &summary)?;

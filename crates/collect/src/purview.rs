@@ -424,7 +424,7 @@ impl Collector<'_> {
         })
     }
 
-    fn tenant_id(&self) -> String {
+    pub(crate) fn tenant_id(&self) -> String {
         self.client
             .tokens()
             .identity()

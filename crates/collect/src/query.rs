@@ -118,6 +118,17 @@ impl Collector<'_> {
         Ok(summary)
     }
 
+    /// A source Graph does not serve: unavailable, saying where it comes from.
+    pub fn import_only(&self, source: Source) -> Result<SourceSummary, crate::CollectError> {
+        let why = format!(
+            "{source} is not served by Microsoft Graph; export it from Log Analytics or a diagnostic setting and add the file with --import"
+        );
+        let outcomes = [Err(QueryProblem::new("import-only", true, why))];
+        let summary = self.merge(source, &[], &outcomes, &["id"], None, Map::new())?;
+        self.observer.finished(&summary);
+        Ok(summary)
+    }
+
     /// Runs one query into its spool, unless an earlier run finished it.
     async fn query(&self, source: Source, q: &Query) -> QueryOutcome {
         let key = key(q);

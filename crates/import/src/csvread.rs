@@ -5,10 +5,10 @@
 //! an unbalanced quote cannot swallow the rest of a 1 GiB file into memory.
 
 use super::error::{BadRow, Position};
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::io::{self, BufRead, Read};
-use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Largest cell accepted: portal and Purview cells are far smaller (Excel holds
 /// 32,767 characters per cell); a bigger one means broken quoting or a damaged file.
@@ -87,16 +87,16 @@ pub enum RowIssue {
 /// Counts bytes handed to the CSV parser since the current row began.
 struct Guarded<R> {
     inner: R,
-    used: Rc<Cell<u64>>,
+    used: Arc<AtomicU64>,
 }
 
 impl<R: Read> Read for Guarded<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.used.get() > MAX_ROW_BYTES {
+        if self.used.load(Ordering::Relaxed) > MAX_ROW_BYTES {
             return Err(io::Error::other(RowTooLarge));
         }
         let n = self.inner.read(buf)?;
-        self.used.set(self.used.get() + n as u64);
+        self.used.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -114,11 +114,11 @@ impl std::error::Error for RowTooLarge {}
 
 /// A CSV file being read row by row.
 pub struct CsvRows {
-    reader: csv::Reader<Guarded<Box<dyn BufRead>>>,
+    reader: csv::Reader<Guarded<Box<dyn BufRead + Send>>>,
     pub header: Header,
     /// Lines before the CSV text (a PowerShell `#TYPE` line).
     skipped_lines: u64,
-    used: Rc<Cell<u64>>,
+    used: Arc<AtomicU64>,
     row: csv::StringRecord,
     spare: csv::StringRecord,
     line: u64,
@@ -143,7 +143,7 @@ fn strip_cr(row: &mut csv::StringRecord, spare: &mut csv::StringRecord) {
 impl CsvRows {
     /// Reads the header (after an optional PowerShell `#TYPE ...` line).
     /// `Ok(None)`: no header at all.
-    pub fn open(mut input: Box<dyn BufRead>) -> Result<Option<Self>, RowIssue> {
+    pub fn open(mut input: Box<dyn BufRead + Send>) -> Result<Option<Self>, RowIssue> {
         let mut skipped_lines = 0;
         if input
             .fill_buf()
@@ -154,7 +154,7 @@ impl CsvRows {
             input.read_until(b'\n', &mut first).map_err(RowIssue::Io)?;
             skipped_lines = 1;
         }
-        let used = Rc::new(Cell::new(0));
+        let used = Arc::new(AtomicU64::new(0));
         // Rows end at LF only, so the line a row starts on is counted exactly
         // for CRLF files too; the CR left at a row's end is removed below.
         let mut reader = csv::ReaderBuilder::new()
@@ -171,7 +171,7 @@ impl CsvRows {
             Ok(false) => return Ok(None),
             Err(e) => return Err(issue(e, skipped_lines, None)),
         }
-        used.set(0);
+        used.store(0, Ordering::Relaxed);
         strip_cr(&mut raw, &mut csv::StringRecord::new());
         Ok(Some(Self {
             reader,
@@ -187,7 +187,7 @@ impl CsvRows {
     /// Advances to the next row; returns its first line, or `None` at the end.
     pub fn next_row(&mut self) -> Result<Option<u64>, RowIssue> {
         let line = loop {
-            self.used.set(0);
+            self.used.store(0, Ordering::Relaxed);
             let more = self
                 .reader
                 .read_record(&mut self.row)

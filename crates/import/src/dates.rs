@@ -58,6 +58,21 @@ pub fn read_portal_date(text: &str) -> DateCell {
     }
 }
 
+/// Reads a Log Analytics export's ` [UTC]` cell: the portal writes the
+/// US-locale `M/D/YYYY, h:mm:ss.fff AM` (a comma after the date, milliseconds),
+/// which is never day-first; any other text is read like a portal date.
+pub fn read_la_date(text: &str) -> DateCell {
+    let t = text.trim();
+    let meridiem = t.ends_with("AM") || t.ends_with("PM");
+    match t.split_once(", ") {
+        Some((date, _)) if meridiem && date.contains('/') => match read_us_date(t) {
+            Some(utc) => DateCell::Utc(utc),
+            None => DateCell::Invalid,
+        },
+        _ => read_portal_date(t),
+    }
+}
+
 /// Reads a US-locale `M/d/yyyy h:mm:ss AM` (or ISO) date-time, as Purview exports it.
 pub fn read_us_date(text: &str) -> Option<String> {
     let t = text.trim();
@@ -171,6 +186,23 @@ mod tests {
         assert_eq!(read_portal_date("03.04.2026 10:00:00"), DateCell::Ambiguous);
         assert_eq!(read_portal_date("yesterday"), DateCell::Invalid);
         assert_eq!(read_portal_date("31/31/2026 10:00"), DateCell::Invalid);
+    }
+
+    #[test]
+    fn log_analytics_dates_are_us_with_milliseconds() {
+        assert_eq!(
+            read_la_date("6/5/2026, 12:40:24.178 PM"),
+            utc("2026-06-05T12:40:24.178Z")
+        );
+        assert_eq!(
+            read_la_date("6/14/2026, 11:58:40.412 PM"),
+            utc("2026-06-14T23:58:40.412Z")
+        );
+        assert_eq!(
+            read_la_date("2026-06-14T23:58:40.4123456Z"),
+            utc("2026-06-14T23:58:40.4123456Z")
+        );
+        assert_eq!(read_la_date("13/5/2026, 1:00:00.000 PM"), DateCell::Invalid);
     }
 
     #[test]

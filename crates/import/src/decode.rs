@@ -29,12 +29,12 @@ impl Encoding {
 }
 
 /// Opens `path` and returns its encoding and a UTF-8 reader positioned after any BOM.
-pub fn open(path: &Path) -> io::Result<(Encoding, Box<dyn BufRead>)> {
+pub fn open(path: &Path) -> io::Result<(Encoding, Box<dyn BufRead + Send>)> {
     let mut file = BufReader::with_capacity(256 * 1024, File::open(path)?);
     let head = file.fill_buf()?;
     let (encoding, bom) = sniff(head);
     file.consume(bom);
-    let reader: Box<dyn BufRead> = match encoding {
+    let reader: Box<dyn BufRead + Send> = match encoding {
         Encoding::Utf8 | Encoding::Utf8Bom => Box::new(file),
         Encoding::Utf16Le | Encoding::Utf16Be => Box::new(BufReader::with_capacity(
             256 * 1024,

@@ -10,8 +10,12 @@ ApplicationSignIns_*, MSISignIns_*, *_AuthDetails_*) or JSON download; Entra aud
 Purview audit export CSV (RecordId,CreationDate,RecordType,Operation,UserId,AuditData / CreationDate,UserIds,Operations,AuditData / \
 Search-UnifiedAuditLog | Export-Csv); Office 365 Management Activity API content blob; Azure Monitor diagnostic export \
 (Event Hub {\"records\":[...]} or storage PT1H.json); Log Analytics export (SigninLogs, AADNonInteractiveUserSignInLogs, \
-AuditLogs, OfficeActivity); Exchange Online PowerShell Get-InboxRule or Get-Mailbox as CSV or JSON; Microsoft Graph JSON \
-(sign-ins, directory audits, message rules, authentication methods, OAuth2 grants, service principals, devices)";
+AuditLogs, OfficeActivity, MicrosoftGraphActivityLogs, AADServicePrincipalSignInLogs, AADManagedIdentitySignInLogs, \
+AADRiskyServicePrincipals, AADServicePrincipalRiskEvents, AADProvisioningLogs: portal CSV or JSON); Exchange Online PowerShell \
+Get-InboxRule or Get-Mailbox as CSV or JSON; Microsoft Graph JSON (sign-ins, directory audits, audit log records, message rules, \
+authentication methods, OAuth2 grants, service principals, devices); Microsoft-Extractor-Suite output (sign-ins, audit logs, \
+Get-UAL CSV/JSON/JSONL, Get-UALGraph, mailbox rules, OAuth permissions, MFA); Hawk output (inbox rules, forwarding, consent \
+grants, unified audit log searches, authentication logs)";
 
 /// Where in a file something was found. Lines are 1-based; the column is the
 /// 1-based CSV field (with its header name) or JSON byte column.
@@ -93,6 +97,12 @@ pub enum ImportError {
     UnknownFormat { file: PathBuf, why: String },
     #[error("{file}: {why}")]
     Unsupported { file: PathBuf, why: String },
+    #[error("{file}: --as {declared} does not fit this file, whose content is {found}; remove --as for it or name the variant its content allows")]
+    Declared {
+        file: PathBuf,
+        declared: crate::Variant,
+        found: String,
+    },
     #[error("{file}, {}: {}; fix or re-download the file, or pass --skip-bad-rows to import the other rows and mark the source partial", .row.at, .row.reason)]
     BadRow { file: PathBuf, row: BadRow },
     #[error("{file}, {at}: {reason}; the file is damaged or truncated: download it again")]

@@ -22,6 +22,8 @@ pub enum Container {
     Records,
     Lines,
     Object,
+    /// A Log Analytics query API response (`{"tables": [{columns, rows}]}`).
+    Tables,
 }
 
 impl Container {
@@ -32,6 +34,7 @@ impl Container {
             Container::Records => "records-envelope",
             Container::Lines => "json-lines",
             Container::Object => "single-object",
+            Container::Tables => "log-analytics-tables",
         }
     }
 }
@@ -390,9 +393,18 @@ impl<R: BufRead> JsonRecords<R> {
                 _ => return Err(self.scan.expect("',' or '}'")),
             }
         }
-        self.container = Some(Container::Object);
-        self.pending.push_back((start, Value::Object(map)));
         self.state = State::Between;
+        match table_rows(&mut map).map_err(|why| JsonIssue::Fatal(start.clone(), why))? {
+            Some(rows) => {
+                self.container = Some(Container::Tables);
+                self.pending
+                    .extend(rows.into_iter().map(|r| (start.clone(), Value::Object(r))));
+            }
+            None => {
+                self.container = Some(Container::Object);
+                self.pending.push_back((start, Value::Object(map)));
+            }
+        }
         Ok(())
     }
 
@@ -432,6 +444,59 @@ impl<R: BufRead> JsonRecords<R> {
             }
         }
     }
+}
+
+/// The rows of a Log Analytics query API response, each as `column -> value`
+/// (<https://learn.microsoft.com/azure/azure-monitor/logs/api/response-format>);
+/// `None` when `map` is not one.
+fn table_rows(map: &mut Map<String, Value>) -> Result<Option<Vec<Map<String, Value>>>, String> {
+    let is_response = map.len() == 1
+        && matches!(map.get("tables"), Some(Value::Array(t)) if t.iter().all(|t| t.get("columns").is_some() && t.get("rows").is_some()));
+    if !is_response {
+        return Ok(None);
+    }
+    let Some(Value::Array(tables)) = map.remove("tables") else {
+        unreachable!("checked above")
+    };
+    let mut out = Vec::new();
+    for (ti, table) in tables.into_iter().enumerate() {
+        let names: Vec<String> = table["columns"]
+            .as_array()
+            .map(|c| {
+                c.iter()
+                    .map(|c| {
+                        c.get("name")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let Some(Value::Array(rows)) = table.get("rows").cloned() else {
+            return Err(format!("table {} has no rows array", ti + 1));
+        };
+        for (ri, row) in rows.into_iter().enumerate() {
+            let Value::Array(cells) = row else {
+                return Err(format!(
+                    "row {} of table {} is not an array",
+                    ri + 1,
+                    ti + 1
+                ));
+            };
+            if cells.len() != names.len() {
+                return Err(format!(
+                    "row {} of table {} has {} values for {} columns",
+                    ri + 1,
+                    ti + 1,
+                    cells.len(),
+                    names.len()
+                ));
+            }
+            out.push(names.iter().cloned().zip(cells).collect());
+        }
+    }
+    Ok(Some(out))
 }
 
 /// Errors in an envelope cannot be skipped like a record.

@@ -19,14 +19,18 @@ mod exchange;
 mod jsonread;
 mod mapping;
 mod monitor;
+mod peers;
 mod purview;
+mod record_types;
 mod sink;
+mod variant;
 
 pub use error::{BadRow, ImportError, Position, EXPECTED_FORMATS};
 pub use mapping::UNMAPPED;
+pub use variant::{IdentifiedBy, Variant};
 
 use csvread::{CsvRows, RowIssue};
-use detect::{CsvKind, JsonKind, Refusal, Routed};
+use detect::{CsvKind, JsonHints, JsonKind, Refusal, Routed};
 use jsonread::{JsonIssue, JsonRecords};
 use m365_preserve_package::custody::{append_to_work_log, CustodyAction, CustodyEvent};
 use m365_preserve_package::evidence::SourceSummary;
@@ -57,6 +61,8 @@ pub struct ImportOptions {
     /// Who downloaded them.
     pub downloaded_by: Option<String>,
     pub note: Option<String>,
+    /// What the operator said a file is (`--as`), by its index in the files.
+    pub declared: BTreeMap<usize, Variant>,
 }
 
 /// A row left out under `--skip-bad-rows`.
@@ -89,8 +95,10 @@ pub struct FileReport {
     pub sha256: String,
     pub size: u64,
     pub encoding: String,
-    /// The detected format, e.g. `entra-portal-csv/interactive/current`.
+    /// The format, e.g. `entra-portal-csv/interactive/current`.
     pub variant: String,
+    /// Whether the content, the file name or the operator (`--as`) said so.
+    pub identified_by: IdentifiedBy,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub columns: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -99,8 +107,11 @@ pub struct FileReport {
     pub rows: u64,
     /// Records written, per source.
     pub records: BTreeMap<Source, u64>,
-    /// Records dropped because an earlier file (or the collector) had them.
+    /// Records dropped because an earlier file (or the collector) had them,
+    /// value-equal and with the same id.
     pub duplicates: u64,
+    /// Records kept although an earlier, different record had their id.
+    pub id_conflicts: u64,
     pub skipped_rows: Vec<SkippedRow>,
     pub ambiguous_dates: Vec<FlaggedDate>,
     /// Diagnostic records of categories without an evidence source.
@@ -141,7 +152,7 @@ pub fn import_into(
     files: &[PathBuf],
     opts: &ImportOptions,
 ) -> Result<ImportReport, ImportError> {
-    let jobs = store_originals(workdir, files)?;
+    let jobs = store_originals(workdir, files, &opts.declared)?;
     let stored = jobs.iter().map(|(r, _, _)| r.stored_as.clone()).collect();
     let mut sinks = Sinks::new(workdir, stored);
     let mut reports = read_files(jobs, &mut sinks, opts)?;
@@ -153,6 +164,7 @@ pub fn import_into(
             {
                 r.records.insert(source, c.written);
                 r.duplicates += c.duplicates;
+                r.id_conflicts += c.id_conflicts;
             }
         }
     }
@@ -170,7 +182,11 @@ type Job = (FileReport, PathBuf, Format);
 
 /// Copies each file byte for byte under `evidence/imported/` (hashing it),
 /// then detects its format from the copy.
-fn store_originals(workdir: &WorkDir, files: &[PathBuf]) -> Result<Vec<Job>, ImportError> {
+fn store_originals(
+    workdir: &WorkDir,
+    files: &[PathBuf],
+    declared: &BTreeMap<usize, Variant>,
+) -> Result<Vec<Job>, ImportError> {
     let imported = workdir.imported_dir();
     fs::create_dir_all(&imported).map_err(error::io_at(&imported))?;
     let mut taken = NameTable::default();
@@ -179,7 +195,7 @@ fn store_originals(workdir: &WorkDir, files: &[PathBuf]) -> Result<Vec<Job>, Imp
         taken.claim(&names::os_text(&e.file_name()));
     }
     let mut jobs = Vec::new();
-    for file in files {
+    for (index, file) in files.iter().enumerate() {
         let stored = taken.claim(&names::os_text(file.file_name().unwrap_or_default()));
         let name = stored.name;
         if let Some(original) = &stored.original {
@@ -192,7 +208,7 @@ fn store_originals(workdir: &WorkDir, files: &[PathBuf]) -> Result<Vec<Job>, Imp
         if size == 0 {
             return Err(ImportError::Empty { file: file.clone() });
         }
-        let (encoding, format) = sniff(file, &dest)?;
+        let (encoding, format) = sniff(file, &dest, declared.get(&index).copied())?;
         tracing::info!(
             "{}: {} ({}, SHA-256 {sha256})",
             file.display(),
@@ -207,11 +223,13 @@ fn store_originals(workdir: &WorkDir, files: &[PathBuf]) -> Result<Vec<Job>, Imp
                 size,
                 encoding: encoding.name().into(),
                 variant: String::new(),
+                identified_by: IdentifiedBy::Content,
                 columns: None,
                 container: None,
                 rows: 0,
                 records: BTreeMap::new(),
                 duplicates: 0,
+                id_conflicts: 0,
                 skipped_rows: Vec::new(),
                 ambiguous_dates: Vec::new(),
                 not_imported: BTreeMap::new(),
@@ -223,7 +241,7 @@ fn store_originals(workdir: &WorkDir, files: &[PathBuf]) -> Result<Vec<Job>, Imp
         ));
     }
     // AuthDetails first: their steps are joined to the sign-ins that follow.
-    jobs.sort_by_key(|(_, _, f)| !matches!(f, Format::Csv(CsvKind::AuthDetails)));
+    jobs.sort_by_key(|(_, _, f)| !matches!(f, Format::Csv(CsvKind::AuthDetails, _)));
     Ok(jobs)
 }
 
@@ -244,10 +262,13 @@ fn read_files(
             report: &mut report,
         };
         match format {
-            Format::Csv(kind) => ctx.csv(&dest, kind, sinks, &mut steps)?,
-            Format::Json => ctx.json(&dest, sinks)?,
+            Format::Csv(kind, by) => {
+                ctx.report.identified_by = by;
+                ctx.csv(&dest, kind, sinks, &mut steps)?
+            }
+            Format::Json(hints, declared) => ctx.json(&dest, sinks, hints, declared)?,
         }
-        if matches!(format, Format::Csv(CsvKind::AuthDetails)) {
+        if matches!(format, Format::Csv(CsvKind::AuthDetails, _)) {
             auth_reports.push(reports.len());
         }
         reports.push(report);
@@ -265,21 +286,32 @@ fn read_files(
 }
 
 /// What a file is, from its first bytes.
+#[derive(Debug, Clone, Copy)]
 enum Format {
-    Csv(CsvKind),
-    Json,
+    Csv(CsvKind, IdentifiedBy),
+    /// JSON records are told apart one by one; `--as` is checked on the first.
+    Json(JsonHints, Option<Variant>),
 }
 
 impl Format {
     fn describe(&self) -> String {
         match self {
-            Format::Csv(k) => k.variant(),
-            Format::Json => "JSON".into(),
+            Format::Csv(k, _) => k.variant().name().into(),
+            Format::Json(..) => "JSON".into(),
         }
     }
 }
 
-fn sniff(original: &Path, path: &Path) -> Result<(decode::Encoding, Format), ImportError> {
+/// Windows PowerShell 5.1's `ConvertTo-Json` puts two spaces after a key's colon.
+fn powershell_layout(head: &[u8]) -> bool {
+    head.windows(4).take(64 * 1024).any(|w| w == b"\":  ")
+}
+
+fn sniff(
+    original: &Path,
+    path: &Path,
+    declared: Option<Variant>,
+) -> Result<(decode::Encoding, Format), ImportError> {
     let read_err = |source| ImportError::Read {
         file: original.to_path_buf(),
         source,
@@ -292,11 +324,18 @@ fn sniff(original: &Path, path: &Path) -> Result<(decode::Encoding, Format), Imp
             why: "a zip archive (an Excel .xlsx workbook is one too): extract it, or save the sheet as CSV, and import the files inside".into(),
         });
     }
+    let name = file_name(original);
     match head.iter().find(|b| !b.is_ascii_whitespace()) {
         None => Err(ImportError::Empty {
             file: original.to_path_buf(),
         }),
-        Some(b'[' | b'{') => Ok((encoding, Format::Json)),
+        Some(b'[' | b'{') => {
+            let hints = JsonHints {
+                tool: variant::tool_hint(&name),
+                powershell: powershell_layout(head),
+            };
+            Ok((encoding, Format::Json(hints, declared)))
+        }
         Some(_) => {
             let rows = match CsvRows::open(reader) {
                 Ok(Some(r)) => r,
@@ -319,19 +358,55 @@ fn sniff(original: &Path, path: &Path) -> Result<(decode::Encoding, Format), Imp
                     })
                 }
             };
-            let name = file_name(original);
-            match detect::csv_kind(&rows.header, &name) {
-                Ok(kind) => Ok((encoding, Format::Csv(kind))),
-                Err(Refusal::Unknown(why)) => Err(ImportError::UnknownFormat {
-                    file: original.to_path_buf(),
-                    why,
-                }),
-                Err(Refusal::Unsupported(why)) => Err(ImportError::Unsupported {
-                    file: original.to_path_buf(),
-                    why,
-                }),
-            }
+            let detected = detect::csv_kind(&rows.header, &name);
+            csv_format(original, &name, detected, declared).map(|f| (encoding, f))
         }
+    }
+}
+
+/// The CSV format from detection and the operator's `--as`, which may only
+/// choose within the family the content belongs to.
+fn csv_format(
+    original: &Path,
+    name: &str,
+    detected: Result<CsvKind, Refusal>,
+    declared: Option<Variant>,
+) -> Result<Format, ImportError> {
+    let file = original.to_path_buf();
+    match (detected, declared) {
+        (Ok(kind), None) => {
+            let named = match kind {
+                CsvKind::Signin { source, .. } => detect::name_hint(name) == Some(source),
+                _ => variant::tool_hint(name).is_some(),
+            };
+            let shared = kind.variant().family() != variant::Family::Own(kind.variant());
+            let by = if shared && named {
+                IdentifiedBy::FileName
+            } else {
+                IdentifiedBy::Content
+            };
+            Ok(Format::Csv(kind, by))
+        }
+        (Ok(kind), Some(v)) if v.family() == kind.variant().family() => {
+            Ok(Format::Csv(kind.as_variant(v), IdentifiedBy::Operator))
+        }
+        (Ok(kind), Some(v)) => Err(ImportError::Declared {
+            file,
+            declared: v,
+            found: kind.variant().name().into(),
+        }),
+        (Err(Refusal::Ambiguous(kind, why)), declared) => match declared {
+            Some(v) if v.family() == kind.variant().family() => {
+                Ok(Format::Csv(kind.as_variant(v), IdentifiedBy::Operator))
+            }
+            Some(v) => Err(ImportError::Declared {
+                file,
+                declared: v,
+                found: why,
+            }),
+            None => Err(ImportError::Unsupported { file, why }),
+        },
+        (Err(Refusal::Unknown(why)), _) => Err(ImportError::UnknownFormat { file, why }),
     }
 }
 
@@ -367,57 +442,123 @@ fn copy_hashed(from: &Path, to: &Path) -> Result<(u64, String), ImportError> {
 
 /// Turns the rows of one kind of CSV into records.
 enum Conv {
-    Signin(entra_csv::SigninCsv),
+    Signin(entra_csv::SigninCsv, Source),
     Steps(entra_csv::AuthDetailsCsv),
     Audit(entra_csv::AuditCsv),
     Purview(purview::PurviewCsv),
-    Rule,
-    Mailbox,
+    /// Log Analytics columns: names without ` [UTC]`, and which are datetimes.
+    LogAnalytics(Vec<(String, bool)>),
+    Simple(CsvKind),
+}
+
+/// What one row gave.
+enum Out {
+    Record(Source, Value),
+    /// An AuthDetails step (its sign-in's Request ID), kept for its sign-in.
+    Step(String, Value),
+    /// A row of a table without an evidence source.
+    NotImported(String),
 }
 
 impl Conv {
     fn new(kind: CsvKind, h: &csvread::Header) -> Self {
         match kind {
-            CsvKind::Signin { .. } => Conv::Signin(entra_csv::SigninCsv::new(h)),
+            CsvKind::Signin { source, .. } => Conv::Signin(entra_csv::SigninCsv::new(h), source),
             CsvKind::AuthDetails => Conv::Steps(entra_csv::AuthDetailsCsv::new(h)),
             CsvKind::Audit => Conv::Audit(entra_csv::AuditCsv::new(h)),
-            CsvKind::Purview(_) => Conv::Purview(purview::PurviewCsv::new(h)),
-            CsvKind::InboxRule { .. } => Conv::Rule,
-            CsvKind::Mailbox => Conv::Mailbox,
+            CsvKind::Purview(..) => Conv::Purview(purview::PurviewCsv::new(h)),
+            CsvKind::LogAnalytics => Conv::LogAnalytics(
+                h.names
+                    .iter()
+                    .map(|n| match n.strip_suffix(" [UTC]") {
+                        Some(base) => (base.trim().to_string(), true),
+                        None => (n.clone(), false),
+                    })
+                    .collect(),
+            ),
+            other => Conv::Simple(other),
         }
     }
 
-    /// The record of one row (`None`: an AuthDetails step, kept for its sign-in).
     fn convert(
         &self,
         h: &csvread::Header,
         row: &csv::StringRecord,
         line: u64,
         flags: &mut Vec<AmbiguousDate>,
-        steps: &mut HashMap<String, Vec<Value>>,
-    ) -> Result<Option<Value>, BadRow> {
-        let as_map = || -> Map<String, Value> {
-            (0..h.width())
-                .map(|i| (h.label(i), Value::String(row[i].to_string())))
-                .collect()
-        };
+    ) -> Result<Out, BadRow> {
+        let one =
+            |kind: CsvKind, v: Value| Out::Record(kind.source().expect("single-source kinds"), v);
         match self {
-            Conv::Signin(c) => c.convert(h, row, line, flags).map(|mut v| {
-                let id = v.get("id").and_then(Value::as_str).map(String::from);
-                if let Some(s) = id.and_then(|id| steps.remove(&id)) {
-                    v["authenticationDetails"] = Value::Array(s);
+            Conv::Signin(c, source) => c
+                .convert(h, row, line, flags)
+                .map(|v| Out::Record(*source, v)),
+            Conv::Steps(c) => c
+                .convert(h, row, line, flags)
+                .map(|(id, step)| Out::Step(id, step)),
+            Conv::Audit(c) => c
+                .convert(h, row, line, flags)
+                .map(|v| Out::Record(Source::EntraAudit, v)),
+            Conv::Purview(c) => c
+                .convert(h, row, line)
+                .map(|v| Out::Record(Source::PurviewAudit, v)),
+            Conv::LogAnalytics(cols) => log_analytics_row(cols, row, line),
+            Conv::Simple(kind) => Ok(match kind {
+                CsvKind::InboxRule(_) => one(*kind, exchange::rule(peers::row_map(h, row, true))),
+                CsvKind::Mailbox(_) => one(*kind, Value::Object(peers::row_map(h, row, true))),
+                CsvKind::UalGraph => one(*kind, peers::ual_graph_row(h, row, line)?),
+                CsvKind::GraphRule => one(*kind, peers::graph_rule_row(h, row)),
+                CsvKind::Consent(_) => {
+                    let (source, v) = peers::consent_row(h, row);
+                    Out::Record(source, v)
                 }
-                Some(v)
+                CsvKind::MfaMethods => one(*kind, peers::mfa_summary_row(h, row)),
+                CsvKind::MfaRegistration => one(*kind, peers::registration_row(h, row)),
+                CsvKind::FlatUal(_) => one(*kind, peers::flat_ual_row(h, row, line, flags)?),
+                _ => unreachable!("kinds with their own converter"),
             }),
-            Conv::Steps(c) => c.convert(h, row, line, flags).map(|(id, step)| {
-                steps.entry(id).or_default().push(step);
-                None
-            }),
-            Conv::Audit(c) => c.convert(h, row, line, flags).map(Some),
-            Conv::Purview(c) => c.convert(h, row, line).map(Some),
-            Conv::Rule => Ok(Some(exchange::rule(as_map()))),
-            Conv::Mailbox => Ok(Some(Value::Object(as_map()))),
         }
+    }
+}
+
+/// A Log Analytics CSV row as the same `column -> value` map the JSON export
+/// has (datetimes as ISO 8601 UTC, empty cells left out), then routed.
+fn log_analytics_row(
+    cols: &[(String, bool)],
+    row: &csv::StringRecord,
+    line: u64,
+) -> Result<Out, BadRow> {
+    let mut m = Map::with_capacity(cols.len());
+    for (i, (name, datetime)) in cols.iter().enumerate() {
+        let text = &row[i];
+        if text.is_empty() {
+            continue;
+        }
+        let v = if *datetime {
+            match dates::read_la_date(text) {
+                dates::DateCell::Utc(t) => t,
+                _ => {
+                    return Err(BadRow::new(
+                        Position::field(line, i as u64 + 1, &format!("{name} [UTC]")),
+                        format!(
+                        "{text:?} is not a Log Analytics date and time (M/D/YYYY, h:mm:ss.fff AM)"
+                    ),
+                    ))
+                }
+            }
+        } else {
+            text.to_string()
+        };
+        m.insert(name.clone(), Value::String(v));
+    }
+    let Some(table) = monitor::table(&m) else {
+        let t = m.get("Type").and_then(Value::as_str).unwrap_or("unknown");
+        return Ok(Out::NotImported(format!("Log Analytics table {t}")));
+    };
+    match detect::log_analytics(table, m) {
+        Routed::To(source, v) => Ok(Out::Record(source, v)),
+        Routed::NotImported(what) => Ok(Out::NotImported(what)),
+        Routed::Bad(why) => Err(BadRow::new(Position::line(line), why)),
     }
 }
 
@@ -495,7 +636,7 @@ impl FileRun<'_> {
             _ => unreachable!("the header was read when the file was detected"),
         };
         let h = rows.header.clone();
-        self.report.variant = kind.variant();
+        self.report.variant = variant_text(kind.variant(), kind.detail());
         self.report.columns = Some(h.width());
         let hint = detect::name_hint(&file_name(&self.file));
         self.report.primary = kind.source().or(match kind {
@@ -506,86 +647,238 @@ impl FileRun<'_> {
             sinks.ensure(source)?;
         }
         let conv = Conv::new(kind, &h);
-        let mut flags = Vec::new();
-        loop {
-            let line = match rows.next_row() {
-                Ok(Some(line)) => line,
-                Ok(None) => break,
-                Err(RowIssue::Bad(b)) => {
-                    self.report.rows += 1;
-                    self.bad(b)?;
-                    continue;
+        let mut table: Option<String> = None;
+        let join = matches!(kind, CsvKind::Signin { .. }) && !steps.is_empty();
+        // Parsing and mapping run on their own thread, a batch of rows ahead of
+        // this one, which de-duplicates and writes: two cores busy.
+        std::thread::scope(|scope| -> Result<(), ImportError> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Parsed>>(4);
+            let (h, conv, kind) = (&h, &conv, kind);
+            let producer = scope.spawn(move || {
+                let mut batch = Vec::with_capacity(BATCH_ROWS);
+                let mut flags = Vec::new();
+                let mut table = None;
+                loop {
+                    let item = match rows.next_row() {
+                        Ok(Some(line)) => {
+                            let row = rows.row();
+                            if kind == CsvKind::LogAnalytics && table.is_none() {
+                                table = la_table_name(h, row);
+                            }
+                            let out = conv.convert(h, row, line, &mut flags);
+                            Parsed::Row(line, out, std::mem::take(&mut flags))
+                        }
+                        Ok(None) => break,
+                        Err(RowIssue::Io(e)) => Parsed::Stop(RowIssue::Io(e), rows.line() + 1),
+                        Err(issue) => Parsed::Stop(issue, 0),
+                    };
+                    let stop = matches!(
+                        &item,
+                        Parsed::Stop(RowIssue::Fatal(..) | RowIssue::Io(_), _)
+                    );
+                    batch.push(item);
+                    if stop || batch.len() == BATCH_ROWS {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
+                        let gone = tx.send(full).is_err();
+                        if gone || stop {
+                            return table;
+                        }
+                    }
                 }
-                Err(RowIssue::Fatal(at, reason)) => return Err(self.broken(at, reason)),
-                Err(RowIssue::Io(e)) => return Err(self.read_err(e, rows.line() + 1)),
-            };
-            self.report.rows += 1;
-            let row = rows.row();
-            let converted = conv.convert(&h, row, line, &mut flags, steps);
-            self.flag(&mut flags);
-            match converted {
-                Ok(Some(record)) => {
-                    let source = kind.source().expect("record-producing kinds have a source");
-                    sinks.put(source, self.index, line, &record)?;
+                let _ = tx.send(batch);
+                table
+            });
+            for batch in rx {
+                for item in batch {
+                    self.take(item, sinks, steps, join)?;
                 }
-                Ok(None) => {}
-                Err(b) => self.bad(b)?,
             }
+            table = producer.join().expect("the parser does not panic");
+            Ok(())
+        })?;
+        if let Some(t) = table {
+            self.report.variant = format!("{}/{t}", self.report.variant);
+        }
+        self.no_source_for_all_rows()
+    }
+
+    /// One parsed row (or the reason reading stopped), in file order.
+    fn take(
+        &mut self,
+        item: Parsed,
+        sinks: &mut Sinks,
+        steps: &mut HashMap<String, Vec<Value>>,
+        join: bool,
+    ) -> Result<(), ImportError> {
+        let (line, converted, mut flags) = match item {
+            Parsed::Row(line, out, flags) => (line, out, flags),
+            Parsed::Stop(RowIssue::Bad(b), _) => {
+                self.report.rows += 1;
+                return self.bad(b);
+            }
+            Parsed::Stop(RowIssue::Fatal(at, reason), _) => return Err(self.broken(at, reason)),
+            Parsed::Stop(RowIssue::Io(e), line) => return Err(self.read_err(e, line)),
+        };
+        self.report.rows += 1;
+        self.flag(&mut flags);
+        match converted {
+            Ok(Out::Record(source, mut record)) => {
+                if join {
+                    let id = record.get("id").and_then(Value::as_str).map(String::from);
+                    if let Some(s) = id.and_then(|id| steps.remove(&id)) {
+                        record["authenticationDetails"] = Value::Array(s);
+                    }
+                }
+                self.report.primary.get_or_insert(source);
+                sinks.put(source, self.index, line, &record)?;
+            }
+            Ok(Out::Step(id, step)) => steps.entry(id).or_default().push(step),
+            Ok(Out::NotImported(what)) => {
+                *self.report.not_imported.entry(what).or_default() += 1;
+            }
+            Err(b) => self.bad(b)?,
         }
         Ok(())
     }
 
-    fn json(&mut self, path: &Path, sinks: &mut Sinks) -> Result<(), ImportError> {
+    /// A file none of whose rows has an evidence source fails: nothing of it
+    /// would be in the evidence files but the original copy.
+    fn no_source_for_all_rows(&mut self) -> Result<(), ImportError> {
+        for (what, n) in &self.report.not_imported {
+            tracing::warn!("{}: {n} record(s) of {what} have no evidence source and were not imported (the file itself is kept)", self.file.display());
+        }
+        if self.report.primary.is_none() && !self.report.not_imported.is_empty() {
+            let what: Vec<&str> = self
+                .report
+                .not_imported
+                .keys()
+                .map(String::as_str)
+                .collect();
+            return Err(ImportError::Unsupported {
+                file: self.file.clone(),
+                why: format!(
+                    "it holds only {} records, which m365-preserve has no evidence source for; seal the file as it is with `m365-preserve seal`",
+                    what.join(", ")
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    fn json(
+        &mut self,
+        path: &Path,
+        sinks: &mut Sinks,
+        hints: JsonHints,
+        declared: Option<Variant>,
+    ) -> Result<(), ImportError> {
         let (_, reader) = decode::open(path).map_err(|e| self.read_err(e, 1))?;
-        let mut records = JsonRecords::new(reader);
         let hint = detect::name_hint(&file_name(&self.file));
         let mut first: Option<JsonKind> = None;
-        loop {
-            let (at, value) = match records.next_record() {
-                Ok(Some(r)) => r,
-                Ok(None) => break,
-                Err(JsonIssue::Bad(at, reason)) => {
+        let mut detail: Option<&'static str> = None;
+        let mut container = None;
+        // Parsing and mapping run a batch of records ahead on their own thread.
+        std::thread::scope(|scope| -> Result<(), ImportError> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<JsonItem>>(4);
+            let producer = scope.spawn(move || {
+                let mut records = JsonRecords::new(reader);
+                let mut batch = Vec::with_capacity(BATCH_ROWS);
+                loop {
+                    let item = match records.next_record() {
+                        Ok(Some((at, Value::Object(map)))) => match detect::json_kind(&map) {
+                            Some(kind) => {
+                                let table = match kind {
+                                    JsonKind::LogAnalytics(t) => Some(t.name(&map)),
+                                    _ => None,
+                                };
+                                let routed = detect::route(kind, map, hint, hints);
+                                JsonItem::Record(at, kind, routed, table, records.container())
+                            }
+                            None => JsonItem::Unknown(at, map.keys().take(8).cloned().collect()),
+                        },
+                        Ok(Some((at, _))) => JsonItem::NotObject(at),
+                        Ok(None) => break,
+                        Err(issue) => JsonItem::Issue(issue),
+                    };
+                    let stop = matches!(
+                        &item,
+                        JsonItem::Issue(JsonIssue::Fatal(..) | JsonIssue::Io(_))
+                    );
+                    batch.push(item);
+                    if stop || batch.len() == BATCH_ROWS {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
+                        let gone = tx.send(full).is_err();
+                        if gone || stop {
+                            return records.container();
+                        }
+                    }
+                }
+                let _ = tx.send(batch);
+                records.container()
+            });
+            for batch in rx {
+                for item in batch {
+                    let (at, kind, routed) = match item {
+                        JsonItem::Record(at, kind, routed, table, c) => {
+                            if first.is_none() {
+                                self.first_json_record(kind, c, hints, declared)?;
+                                detail = table;
+                            }
+                            (at, kind, routed)
+                        }
+                        JsonItem::Unknown(at, keys) => {
+                            self.report.rows += 1;
+                            if first.is_none() {
+                                return Err(ImportError::UnknownFormat {
+                                    file: self.file.clone(),
+                                    why: format!(
+                                        "JSON whose first record ({at}) has the keys {keys:?}"
+                                    ),
+                                });
+                            }
+                            self.bad(BadRow::new(
+                                at,
+                                format!("a record of an unknown kind (keys {keys:?})"),
+                            ))?;
+                            continue;
+                        }
+                        JsonItem::NotObject(at) => {
+                            self.report.rows += 1;
+                            self.bad(BadRow::new(at, "a record that is not a JSON object"))?;
+                            continue;
+                        }
+                        JsonItem::Issue(JsonIssue::Bad(at, reason)) => {
+                            self.report.rows += 1;
+                            self.bad(BadRow::new(at, reason))?;
+                            continue;
+                        }
+                        JsonItem::Issue(JsonIssue::Fatal(at, reason)) => {
+                            return Err(self.broken(at, reason))
+                        }
+                        JsonItem::Issue(JsonIssue::Io(e)) => return Err(self.read_err(e, 0)),
+                    };
                     self.report.rows += 1;
-                    self.bad(BadRow::new(at, reason))?;
-                    continue;
-                }
-                Err(JsonIssue::Fatal(at, reason)) => return Err(self.broken(at, reason)),
-                Err(JsonIssue::Io(e)) => return Err(self.read_err(e, 0)),
-            };
-            self.report.rows += 1;
-            let Value::Object(map) = value else {
-                self.bad(BadRow::new(at, "a record that is not a JSON object"))?;
-                continue;
-            };
-            let Some(kind) = detect::json_kind(&map) else {
-                let keys: Vec<&str> = map.keys().take(8).map(String::as_str).collect();
-                if first.is_none() {
-                    return Err(ImportError::UnknownFormat {
-                        file: self.file.clone(),
-                        why: format!("JSON whose first record ({at}) has the keys {keys:?}"),
-                    });
-                }
-                self.bad(BadRow::new(
-                    at,
-                    format!("a record of an unknown kind (keys {keys:?})"),
-                ))?;
-                continue;
-            };
-            first.get_or_insert(kind);
-            match detect::route(kind, map, hint) {
-                Routed::To(source, record) => {
-                    self.report.primary.get_or_insert(source);
-                    sinks.put(source, self.index, at.line, &record)?;
-                }
-                Routed::NotImported(category) => {
-                    *self.report.not_imported.entry(category).or_default() += 1;
+                    first.get_or_insert(kind);
+                    match routed {
+                        Routed::To(source, record) => {
+                            self.report.primary.get_or_insert(source);
+                            sinks.put(source, self.index, at.line, &record)?;
+                        }
+                        Routed::NotImported(category) => {
+                            *self.report.not_imported.entry(category).or_default() += 1;
+                        }
+                        Routed::Bad(why) => self.bad(BadRow::new(at, why))?,
+                    }
                 }
             }
-        }
-        self.report.container = records.container().map(|c| c.name().to_string());
-        self.report.variant = match first {
-            Some(k) => k.variant(records.container()),
-            None => "json/no-records".into(),
+            container = producer.join().expect("the parser does not panic");
+            Ok(())
+        })?;
+        self.report.container = container.map(|c| c.name().to_string());
+        self.report.variant = match (first, declared) {
+            (Some(_), Some(v)) => variant_text(v, detail),
+            (Some(k), None) => variant_text(k.variant(container, hints), detail),
+            (None, _) => "json/no-records".into(),
         };
         if first.is_none() && self.report.skipped_rows.is_empty() {
             if let Some(source) = hint {
@@ -601,11 +894,74 @@ impl FileRun<'_> {
                     .into(),
             });
         }
-        for (category, n) in &self.report.not_imported {
-            tracing::warn!("{}: {n} record(s) of diagnostic category {category} have no evidence source and were not imported (the file itself is kept)", self.file.display());
-        }
+        self.no_source_for_all_rows()
+    }
+
+    /// Checks the operator's `--as` against the first record's kind.
+    fn first_json_record(
+        &mut self,
+        kind: JsonKind,
+        container: Option<jsonread::Container>,
+        hints: JsonHints,
+        declared: Option<Variant>,
+    ) -> Result<(), ImportError> {
+        let found = kind.variant(container, hints);
+        self.report.identified_by = match declared {
+            None if found.family() != variant::Family::Own(found) && hints.tool.is_some() => {
+                IdentifiedBy::FileName
+            }
+            None => IdentifiedBy::Content,
+            Some(v) if v.family() == found.family() => IdentifiedBy::Operator,
+            Some(v) => {
+                return Err(ImportError::Declared {
+                    file: self.file.clone(),
+                    declared: v,
+                    found: found.name().into(),
+                })
+            }
+        };
         Ok(())
     }
+}
+
+/// Rows handed from the parsing thread to the writing one at a time.
+const BATCH_ROWS: usize = 256;
+
+/// What the JSON parsing thread found, in file order.
+enum JsonItem {
+    Record(
+        Position,
+        JsonKind,
+        Routed,
+        Option<&'static str>,
+        Option<jsonread::Container>,
+    ),
+    /// A record of no known kind, with its first keys.
+    Unknown(Position, Vec<String>),
+    NotObject(Position),
+    Issue(JsonIssue),
+}
+
+/// What the parsing thread found, in file order.
+enum Parsed {
+    Row(u64, Result<Out, BadRow>, Vec<AmbiguousDate>),
+    /// A row that cannot be read, or the end of reading (with the line for I/O errors).
+    Stop(RowIssue, u64),
+}
+
+/// A variant's manifest text with its detail (`.../current`, a table name).
+fn variant_text(v: Variant, detail: Option<&str>) -> String {
+    match detail {
+        Some(d) => format!("{}/{d}", v.name()),
+        None => v.name().to_string(),
+    }
+}
+
+/// The table a Log Analytics CSV row names in its `Type` column.
+fn la_table_name(h: &csvread::Header, row: &csv::StringRecord) -> Option<String> {
+    h.find("type")
+        .map(|i| row[i].trim().to_string())
+        .filter(|t| !t.is_empty())
 }
 
 /// Each source's import details, and the reason of those that lost rows.
@@ -630,9 +986,10 @@ fn source_details(
             }
             let mut f = json!({
                 "file": file_name(&r.file), "stored_as": r.stored_as, "sha256": r.sha256,
-                "encoding": r.encoding, "variant": r.variant, "rows": r.rows,
+                "encoding": r.encoding, "variant": r.variant, "identified_by": r.identified_by,
+                "rows": r.rows,
                 "records": r.records.get(&source).copied().unwrap_or(0),
-                "duplicates": r.duplicates,
+                "duplicates": r.duplicates, "id_conflicts": r.id_conflicts,
             });
             if let Some(c) = r.columns {
                 f["columns"] = json!(c);
@@ -644,7 +1001,9 @@ fn source_details(
                 f["authentication_steps"] = json!({"joined": joined, "without_sign_in": unmatched});
             }
             files.push(f);
-            if r.primary == Some(source) {
+            // A skipped row's source is not known: every source its file feeds
+            // may have lost it, so each is partial and lists it.
+            {
                 for s in &r.skipped_rows {
                     let mut v = serde_json::to_value(s).expect("serialisable");
                     v["file"] = json!(file_name(&r.file));
@@ -697,6 +1056,7 @@ fn append_custody(
                 "size": r.size,
                 "encoding": r.encoding,
                 "variant": r.variant,
+                "identified_by": r.identified_by,
                 "records": r.records,
                 "skipped_rows": r.skipped_rows.len(),
                 "downloaded_at": opts.downloaded_at,

@@ -9,94 +9,35 @@ use super::csvread::Header;
 use super::dates::{iso_utc, read_us_date};
 use super::error::{BadRow, Position};
 use super::mapping::UNMAPPED;
+use super::record_types::{record_type_member, record_type_name, user_type_member, user_type_name};
 use serde_json::{Map, Value};
 
-/// Management API `RecordType` numbers and their Graph `auditLogRecordType`
-/// members (Office 365 Management Activity API schema); others are left as numbers
-/// inside `auditData`.
-const RECORD_TYPES: &[(i64, &str)] = &[
-    (1, "exchangeAdmin"),
-    (2, "exchangeItem"),
-    (3, "exchangeItemGroup"),
-    (4, "sharePoint"),
-    (6, "sharePointFileOperation"),
-    (7, "oneDrive"),
-    (8, "azureActiveDirectory"),
-    (9, "azureActiveDirectoryAccountLogon"),
-    (10, "dataCenterSecurityCmdlet"),
-    (11, "complianceDLPSharePoint"),
-    (13, "complianceDLPExchange"),
-    (14, "sharePointSharingOperation"),
-    (15, "azureActiveDirectoryStsLogon"),
-    (18, "securityComplianceCenterEOPCmdlet"),
-    (19, "exchangeAggregatedOperation"),
-    (20, "powerBIAudit"),
-    (25, "microsoftTeams"),
-    (28, "threatIntelligence"),
-    (29, "mailSubmission"),
-    (30, "microsoftFlow"),
-    (36, "sharePointListOperation"),
-    (40, "securityComplianceAlerts"),
-    (41, "threatIntelligenceUrl"),
-    (47, "threatIntelligenceAtpContent"),
-    (50, "exchangeItemAggregated"),
-    (52, "dataInsightsRestApiAudit"),
-    (54, "sharePointListItemOperation"),
-    (57, "microsoftTeamsAdmin"),
-    (64, "airInvestigation"),
-    (65, "quarantine"),
-    (66, "microsoftForms"),
-];
-
-/// `UserType` numbers (common schema) and their Graph members.
-const USER_TYPES: &[&str] = &[
-    "regular",
-    "reserved",
-    "admin",
-    "dcAdmin",
-    "system",
-    "application",
-    "servicePrincipal",
-    "customPolicy",
-    "systemPolicy",
-    "partnerTechnician",
-    "guest",
-];
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|h| h.to_lowercase().chain(c).collect())
-        .unwrap_or_default()
-}
-
-/// Graph member for a record type given as a number (`15`, `"15"`) or a name
-/// (`AzureActiveDirectoryStsLogon`, from `Search-UnifiedAuditLog`).
+/// The Graph member of a record type given as a number (`15`, `"15"`) or a
+/// name (`AzureActiveDirectoryStsLogon` from `Search-UnifiedAuditLog`,
+/// `exchangeAdmin` from an older Graph client); unknown numbers and names are
+/// left out (the value stays in `auditData`).
 fn record_type(v: &Value) -> Option<String> {
-    let n = match v {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) if s.trim().parse::<i64>().is_ok() => s.trim().parse().ok(),
-        Value::String(s) if !s.trim().is_empty() => return Some(lower_first(s.trim())),
-        _ => None,
-    }?;
-    RECORD_TYPES
-        .iter()
-        .find(|(k, _)| *k == n)
-        .map(|(_, name)| name.to_string())
+    enum_member(v, record_type_name, record_type_member)
 }
 
 fn user_type(v: &Value) -> Option<String> {
-    match v {
-        Value::Number(n) => n
-            .as_u64()
-            .and_then(|i| USER_TYPES.get(i as usize))
-            .map(|s| s.to_string()),
-        Value::String(s) if s.parse::<usize>().is_ok() => USER_TYPES
-            .get(s.parse::<usize>().ok()?)
-            .map(|s| s.to_string()),
-        Value::String(s) if !s.is_empty() => Some(lower_first(s)),
+    enum_member(v, user_type_name, user_type_member)
+}
+
+fn enum_member(
+    v: &Value,
+    number: fn(u64) -> Option<&'static str>,
+    name: fn(&str) -> Option<&'static str>,
+) -> Option<String> {
+    let member = match v {
+        Value::Number(n) => n.as_u64().and_then(number),
+        Value::String(s) => match s.trim().parse::<u64>() {
+            Ok(n) => number(n),
+            Err(_) => name(s.trim()),
+        },
         _ => None,
-    }
+    };
+    member.map(String::from)
 }
 
 fn text(v: Option<&Value>) -> Option<Value> {
@@ -183,15 +124,6 @@ impl Layout {
             })
         } else {
             None
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Layout::Current => "purview-export-csv/current",
-            Layout::Classic => "purview-export-csv/classic",
-            Layout::ClassicRecordType => "purview-export-csv/classic-recordtype",
-            Layout::SearchUnifiedAuditLog => "purview-export-csv/search-unifiedauditlog",
         }
     }
 }
@@ -345,14 +277,20 @@ mod tests {
         let out = from_audit_data(r.as_object().unwrap().clone(), &Map::new());
         assert_eq!(out["id"], "80c7");
         assert_eq!(out["createdDateTime"], "2015-06-29T20:03:19Z");
-        assert_eq!(out["auditLogRecordType"], "azureActiveDirectory");
-        assert_eq!(out["userType"], "regular");
+        assert_eq!(out["auditLogRecordType"], "AzureActiveDirectory");
+        assert_eq!(out["userType"], "Regular");
         assert_eq!(out["service"], "AzureActiveDirectory");
         assert_eq!(out["auditData"], r);
         assert_eq!(
             record_type(&json!("AzureActiveDirectoryStsLogon")).unwrap(),
-            "azureActiveDirectoryStsLogon"
+            "AzureActiveDirectoryStsLogon"
+        );
+        assert_eq!(record_type(&json!("exchangeItem")).unwrap(), "ExchangeItem");
+        assert_eq!(
+            record_type(&json!("52")).unwrap(),
+            "DataInsightsRestApiAudit"
         );
         assert_eq!(record_type(&json!(9999)), None);
+        assert_eq!(record_type(&json!("NotAType")), None);
     }
 }

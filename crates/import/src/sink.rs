@@ -1,21 +1,22 @@
 //! Evidence sinks for imported records: one [`EvidenceWriter`] per source,
-//! de-duplication by record id across every file (and across what the collector
-//! already wrote), and per-file counts for the manifest.
+//! de-duplication by content ([`Dedup`]: same id and value-equal) across every
+//! file and what the collector already wrote, and per-file counts for the manifest.
 //!
 //! Records the collector already wrote for a source are carried over first, so
-//! `collect --import` ends with one file per source. The set of seen ids holds
-//! 16-byte digests, not the ids, to keep memory flat on large imports.
+//! `collect --import` ends with one file per source.
 
 use super::error::{io_at, ImportError};
+use m365_preserve_package::dedup::{Dedup, Seen};
 use m365_preserve_package::evidence::{
     write_summary, EvidenceError, EvidenceWriter, FileDigest, SourceStatus, SourceSummary,
 };
-use m365_preserve_package::hashing::{key16, HashingWriter};
+use m365_preserve_package::hashing::HashingWriter;
 use m365_preserve_package::layout;
 use m365_preserve_package::workdir::WorkDir;
 use m365_preserve_sources::Source;
 use serde_json::{json, Map, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 
@@ -27,6 +28,8 @@ const EXISTING: u32 = u32::MAX;
 pub struct Contribution {
     pub written: u64,
     pub duplicates: u64,
+    /// Written although an earlier, different record had their id.
+    pub id_conflicts: u64,
 }
 
 struct Sink {
@@ -35,8 +38,7 @@ struct Sink {
     written: u64,
     /// `evidence/<source>.origins.jsonl`: each imported record's file and line.
     origins: Option<HashingWriter<BufWriter<fs::File>>>,
-    /// Digest of (kind, key) -> file that first had it.
-    seen: HashMap<[u8; 16], u32>,
+    seen: Dedup,
     from_api: Option<SourceSummary>,
     carried: u64,
     files: BTreeMap<u32, Contribution>,
@@ -46,20 +48,23 @@ struct Sink {
 pub struct Sinks {
     workdir: WorkDir,
     sinks: BTreeMap<Source, Sink>,
-    /// Where each file (by index) is stored in the package.
-    stored: Vec<String>,
+    /// Where each file (by index) is stored in the package, as JSON strings.
+    stored_json: Vec<String>,
 }
 
 /// The key records are de-duplicated by: their `id`, else (Get-Mailbox) the
 /// mailbox's identity; `None`: no id, compared by content instead.
-fn record_key(source: Source, record: &Value) -> Option<String> {
+fn record_key(source: Source, record: &Value) -> Option<Cow<'_, str>> {
     match record.get("id") {
-        Some(Value::String(s)) if !s.is_empty() => return Some(s.clone()),
-        Some(Value::Number(n)) => return Some(n.to_string()),
+        Some(Value::String(s)) if !s.is_empty() => return Some(Cow::Borrowed(s)),
+        Some(Value::Number(n)) => return Some(Cow::Owned(n.to_string())),
         _ => {}
     }
     if source == Source::MailboxSettings {
-        return record.as_object().and_then(super::exchange::mailbox_key);
+        return record
+            .as_object()
+            .and_then(super::exchange::mailbox_key)
+            .map(Cow::Owned);
     }
     None
 }
@@ -69,7 +74,10 @@ impl Sinks {
         Self {
             workdir: workdir.clone(),
             sinks: BTreeMap::new(),
-            stored,
+            stored_json: stored
+                .iter()
+                .map(|s| Value::String(s.clone()).to_string())
+                .collect(),
         }
     }
 
@@ -106,7 +114,7 @@ impl Sinks {
             writer: EvidenceWriter::create(&self.workdir, name)?,
             written: 0,
             origins: None,
-            seen: HashMap::new(),
+            seen: Dedup::new(),
             from_api,
             carried: 0,
             files: BTreeMap::new(),
@@ -126,7 +134,8 @@ impl Sinks {
                         reason: e.to_string(),
                     })
                 })?;
-                sink.remember(source, &record, EXISTING);
+                sink.seen
+                    .check(record_key(source, &record).as_deref(), &record, EXISTING);
                 sink.writer.write(&record)?;
                 sink.written += 1;
                 sink.carried += 1;
@@ -136,8 +145,8 @@ impl Sinks {
         Ok(sink)
     }
 
-    /// Writes `record` to `source` unless an earlier one had its id. Returns
-    /// whether it was written.
+    /// Writes `record` to `source` unless it is value-equal to an earlier
+    /// record with its id. Returns whether it was written.
     pub fn put(
         &mut self,
         source: Source,
@@ -146,28 +155,42 @@ impl Sinks {
         record: &Value,
     ) -> Result<bool, ImportError> {
         self.ensure(source)?;
-        let path = self
-            .workdir
-            .path(&layout::evidence_origins(source.as_str()));
-        let stored = self.stored.get(file as usize).cloned().unwrap_or_default();
         let sink = self.sinks.get_mut(&source).expect("ensured");
-        let fresh = sink.remember(source, record, file);
+        let seen = sink
+            .seen
+            .check(record_key(source, record).as_deref(), record, file);
+        let fresh = seen != Seen::Duplicate;
         let c = sink.files.entry(file).or_default();
+        if seen == Seen::IdConflict {
+            c.id_conflicts += 1;
+        }
         if fresh {
             c.written += 1;
             sink.writer.write(record)?;
+            let path = || {
+                self.workdir
+                    .path(&layout::evidence_origins(source.as_str()))
+            };
             let origins = match &mut sink.origins {
                 Some(o) => o,
                 None => {
+                    let path = path();
                     let f = fs::File::create_new(&path).map_err(io_at(&path))?;
-                    sink.origins.insert(HashingWriter::new(BufWriter::new(f)))
+                    sink.origins
+                        .insert(HashingWriter::new(BufWriter::with_capacity(256 * 1024, f)))
                 }
             };
-            let mut entry =
-                serde_json::to_vec(&json!({"record": sink.written, "file": stored, "line": line}))
-                    .expect("an origin serialises");
-            entry.push(b'\n');
-            origins.write_all(&entry).map_err(io_at(&path))?;
+            // {"record":N,"file":"...","line":N}, the file name as a JSON string.
+            let stored = self
+                .stored_json
+                .get(file as usize)
+                .map_or("\"\"", String::as_str);
+            writeln!(
+                origins,
+                "{{\"record\":{},\"file\":{stored},\"line\":{line}}}",
+                sink.written
+            )
+            .map_err(|e| io_at(&path())(e))?;
             sink.written += 1;
         } else {
             c.duplicates += 1;
@@ -196,6 +219,8 @@ impl Sinks {
             let mut d = details.remove(&source).unwrap_or_default();
             let dups: u64 = sink.files.values().map(|c| c.duplicates).sum();
             d.insert("duplicates_dropped".into(), json!(dups));
+            let mut writer = sink.writer;
+            writer.set_id_conflicts(sink.seen.conflicts());
             if let Some(api) = &sink.from_api {
                 d.insert(
                     "records_carried_from_collection".into(),
@@ -219,7 +244,7 @@ impl Sinks {
                 Some(why) => (SourceStatus::Partial, Some(why.clone())),
                 None => (SourceStatus::Complete, None),
             };
-            let mut summary = sink.writer.finish(status, reason, d)?;
+            let mut summary = writer.finish(status, reason, d)?;
             if let Some(origins) = sink.origins {
                 let path = self
                     .workdir
@@ -237,36 +262,5 @@ impl Sinks {
             out.push(summary);
         }
         Ok(out)
-    }
-}
-
-impl Sink {
-    /// Notes a record; false when an earlier one had its key. Records without
-    /// an id are compared by content, and only against other files: one file's
-    /// identical rows are separate events the portal listed twice.
-    fn remember(&mut self, source: Source, record: &Value, file: u32) -> bool {
-        match record_key(source, record) {
-            Some(key) => {
-                let d = key16(&[b"id", source.as_str().as_bytes(), key.as_bytes()]);
-                match self.seen.entry(d) {
-                    std::collections::hash_map::Entry::Occupied(_) => false,
-                    std::collections::hash_map::Entry::Vacant(v) => {
-                        v.insert(file);
-                        true
-                    }
-                }
-            }
-            None => {
-                let body = serde_json::to_vec(record).expect("serialisable");
-                let d = key16(&[b"content", source.as_str().as_bytes(), &body]);
-                match self.seen.get(&d) {
-                    Some(first) if *first != file => false,
-                    _ => {
-                        self.seen.insert(d, file);
-                        true
-                    }
-                }
-            }
-        }
     }
 }

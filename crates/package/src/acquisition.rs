@@ -86,6 +86,7 @@ pub struct EarlierPackage {
 
 /// Replaces values of options whose names suggest secrets with `<redacted>`.
 /// Secrets are never accepted on the command line; this is a second guard.
+/// A URL's query (an Azure SAS, a presigned signature) is redacted too.
 pub fn redact_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
     let secretish = |flag: &str| {
         let f = flag.trim_start_matches('-').to_ascii_lowercase();
@@ -98,6 +99,11 @@ pub fn redact_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
     let mut out = Vec::new();
     let mut redact_next = false;
     for arg in args {
+        // A URL's query may hold a credential (an Azure SAS, a presigned signature).
+        let arg = match arg.split_once("://").and_then(|_| arg.split_once('?')) {
+            Some((url, _)) => format!("{url}?<redacted>"),
+            None => arg,
+        };
         if redact_next {
             out.push("<redacted>".into());
             redact_next = false;
@@ -132,6 +138,9 @@ mod tests {
             "--passphrase",
             "--case",
             "C",
+            "--send",
+            "https://a.blob.core.windows.net/c?sp=cw&sig=abc",
+            "--send=https://a.blob.core.windows.net/c?sig=abc",
         ]
         .map(String::from);
         assert_eq!(
@@ -145,7 +154,10 @@ mod tests {
                 "VAR",
                 "--passphrase",
                 "--case",
-                "C"
+                "C",
+                "--send",
+                "https://a.blob.core.windows.net/c?<redacted>",
+                "--send=https://a.blob.core.windows.net/c?<redacted>",
             ]
         );
     }

@@ -169,10 +169,7 @@ impl Identities {
     }
 
     /// Opens the age stream, translating failures into what the user should do.
-    pub fn decrypt<R: std::io::BufRead>(
-        &self,
-        input: R,
-    ) -> Result<age::stream::StreamReader<R>, PackageError> {
+    pub fn decrypt<R: std::io::BufRead>(&self, input: R) -> Result<Plaintext<R>, PackageError> {
         let decryptor = age::Decryptor::new_buffered(input).map_err(map_decrypt_error)?;
         let result = match self {
             Identities::Keys(keys) => {
@@ -189,7 +186,7 @@ impl Identities {
                 decryptor.decrypt(std::iter::once(&id as &dyn age::Identity))
             }
         };
-        result.map_err(|e| match (self, e) {
+        result.map(Plaintext::new).map_err(|e| match (self, e) {
             (Identities::Passphrase(_), age::DecryptError::DecryptionFailed)
             | (Identities::Passphrase(_), age::DecryptError::NoMatchingKeys) => {
                 PackageError::WrongPassphrase
@@ -208,5 +205,106 @@ fn map_decrypt_error(e: age::DecryptError) -> PackageError {
         age::DecryptError::InvalidMac => PackageError::Corrupt(Damage::HeaderMac),
         age::DecryptError::Io(e) => PackageError::Corrupt(Damage::Truncated(e)),
         other => PackageError::Corrupt(Damage::Decrypt(other)),
+    }
+}
+
+/// The decrypted stream, seekable, with seeks past its end answered by the end.
+///
+/// age 0.12's `StreamReader` panics (an overflowing subtraction in
+/// `read_from_chunk`) when read after a seek beyond the last chunk, and a zip
+/// reader seeks wherever a damaged central directory says. Here a position past
+/// the end reads as end of file, so a hostile package is refused, not a crash.
+pub struct Plaintext<R> {
+    inner: age::stream::StreamReader<R>,
+    /// The plaintext's length, once asked for.
+    len: Option<u64>,
+    /// Set while the position is past the end (the inner reader is not moved).
+    beyond: Option<u64>,
+}
+
+impl<R> Plaintext<R> {
+    fn new(inner: age::stream::StreamReader<R>) -> Self {
+        Self {
+            inner,
+            len: None,
+            beyond: None,
+        }
+    }
+}
+
+impl<R: std::io::BufRead> std::io::Read for Plaintext<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.beyond.is_some() {
+            return Ok(0);
+        }
+        self.inner.read(buf)
+    }
+}
+
+impl<R: std::io::BufRead + std::io::Seek> std::io::Seek for Plaintext<R> {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        use std::io::SeekFrom;
+        let len = match self.len {
+            Some(l) => l,
+            None => {
+                let here = self.inner.stream_position()?;
+                let l = self.inner.seek(SeekFrom::End(0))?;
+                self.inner.seek(SeekFrom::Start(here))?;
+                self.len = Some(l);
+                l
+            }
+        };
+        let current = match self.beyond {
+            Some(p) => p,
+            None => self.inner.stream_position()?,
+        };
+        let target = match to {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => len.checked_add_signed(d),
+            SeekFrom::Current(d) => current.checked_add_signed(d),
+        }
+        .ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the start")
+        })?;
+        if target >= len {
+            self.beyond = Some(target);
+            return Ok(target);
+        }
+        self.beyond = None;
+        self.inner.seek(SeekFrom::Start(target))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Seek, SeekFrom, Write};
+
+    #[test]
+    fn a_seek_past_the_end_reads_as_the_end_and_a_seek_back_reads_again() {
+        let id = age::x25519::Identity::generate();
+        let plain: Vec<u8> = (0..200_000u32).map(|i| i as u8).collect();
+        let mut ct = Vec::new();
+        let mut w = age::Encryptor::with_recipients(std::iter::once(&id.to_public() as _))
+            .unwrap()
+            .wrap_output(&mut ct)
+            .unwrap();
+        w.write_all(&plain).unwrap();
+        w.finish().unwrap();
+        let ids = Identities::Keys(vec![Box::new(id)]);
+        let mut r = ids.decrypt(std::io::Cursor::new(&ct[..])).unwrap();
+        for far in [plain.len() as u64, 65_536 * 7 + 3, u64::MAX / 2] {
+            assert_eq!(r.seek(SeekFrom::Start(far)).unwrap(), far);
+            let mut buf = [0u8; 16];
+            assert_eq!(r.read(&mut buf).unwrap(), 0);
+        }
+        assert_eq!(r.seek(SeekFrom::End(-4)).unwrap(), plain.len() as u64 - 4);
+        let mut tail = Vec::new();
+        r.read_to_end(&mut tail).unwrap();
+        assert_eq!(tail, plain[plain.len() - 4..]);
+        r.seek(SeekFrom::Start(70_000)).unwrap();
+        let mut buf = [0u8; 8];
+        r.read_exact(&mut buf).unwrap();
+        assert_eq!(buf, plain[70_000..70_008]);
     }
 }

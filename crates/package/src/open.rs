@@ -4,7 +4,7 @@
 
 use super::crypto::Identities;
 use super::names;
-use super::paths::PackagePaths;
+use super::reader::PackageReader;
 use super::verify::{verify, EntrySink, Inside, VerifyReport};
 use super::{io_err, PackageError};
 use crate::hashing::HashingWriter;
@@ -54,7 +54,7 @@ impl EntrySink for Extract {
 
 /// Verifies `paths` and extracts it into `dest`, which must be absent or empty.
 pub fn open(
-    paths: &PackagePaths,
+    paths: &dyn PackageReader,
     identities: &Identities,
     dest: &Path,
     max_ratio: u64,

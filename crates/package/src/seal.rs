@@ -180,8 +180,7 @@ pub fn seal(
 ) -> Result<Sealed, PackageError> {
     let expected = collector_digests(&plan)?;
     let started = prov.started.unwrap_or_else(Utc::now);
-    let sealed_at = Utc::now();
-    let mut out = Output::create(sealer, sealed_at)?;
+    let mut out = Output::create(sealer)?;
     sealer.progress.begin(plan.bytes());
     let host = Host::this();
     let mut files = out.add_content(&plan, &expected, sealer.progress)?;
@@ -249,19 +248,9 @@ struct Output {
 }
 
 impl Output {
-    fn create(sealer: &Sealer<'_>, sealed_at: DateTime<Utc>) -> Result<Self, PackageError> {
+    fn create(sealer: &Sealer<'_>) -> Result<Self, PackageError> {
         fs::create_dir_all(sealer.out_dir).map_err(io_err(sealer.out_dir))?;
-        let paths = PackagePaths::new(sealer.out_dir, &package_base(sealer.case_id, sealed_at));
-        for p in [
-            &paths.ciphertext,
-            &paths.seal,
-            &paths.signature,
-            &paths.custody,
-        ] {
-            if p.exists() {
-                return Err(PackageError::Exists(p.clone()));
-            }
-        }
+        let (sealed_at, paths) = free_names(sealer)?;
         let partial_ct = partial(&paths.ciphertext);
         let file = OpenOptions::new()
             .write(true)
@@ -468,6 +457,39 @@ impl Output {
         }
         self.written.clear();
         Ok(p)
+    }
+}
+
+/// The package's names, from the case and the second sealing starts in. A
+/// second run of the same case within that second (a resumed run after a kill
+/// while sealing, a supplementary package) waits for the next second rather
+/// than take or replace names already there, finished or `.partial`.
+fn free_names(sealer: &Sealer<'_>) -> Result<(DateTime<Utc>, PackagePaths), PackageError> {
+    let mut tries = 0;
+    loop {
+        let now = Utc::now();
+        let paths = PackagePaths::new(sealer.out_dir, &package_base(sealer.case_id, now));
+        let files = [
+            &paths.ciphertext,
+            &paths.seal,
+            &paths.signature,
+            &paths.custody,
+        ];
+        let taken = files
+            .iter()
+            .find(|p| p.exists() || partial(p).exists())
+            .map(|p| (*p).clone());
+        match taken {
+            None => return Ok((now, paths)),
+            Some(p) if tries == 3 => return Err(PackageError::Exists(p)),
+            Some(_) => {
+                tries += 1;
+                let into_second = u64::from(now.timestamp_subsec_millis());
+                std::thread::sleep(std::time::Duration::from_millis(
+                    1001 - into_second.min(1000),
+                ));
+            }
+        }
     }
 }
 

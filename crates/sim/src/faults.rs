@@ -9,6 +9,9 @@
 //!   report routes of a licensed tenant also the intermittent 403
 //!   `Authentication_RequestFromNonPremiumTenantOrB2CTenant`
 //!   (<https://github.com/microsoftgraph/microsoft-graph-docs-contrib/issues/3033>).
+//! - Exchange Online's admin API: 429 with `Retry-After` and the transport
+//!   faults below; with a valid token also a body-less 401 whose
+//!   `WWW-Authenticate` says the token expired (a token expiring mid-paging).
 //! - Token endpoints and the Management Activity API: 503 (with and without
 //!   `Retry-After`), 504, connection reset, truncated body.
 //!
@@ -23,7 +26,7 @@
 use crate::fixture::Licence;
 use crate::graph::ApiError;
 use crate::reqlog::FaultTag;
-use crate::shared::{Shared, GRAPH_RESOURCE};
+use crate::shared::{Shared, EXCHANGE_RESOURCE, GRAPH_RESOURCE};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
@@ -152,6 +155,17 @@ impl Faults {
                 }
             }
             out
+        } else if path.starts_with("/adminapi/") {
+            let mut out = vec![TooManyRequests];
+            out.extend(transport);
+            let header = req
+                .headers()
+                .get(AUTHORIZATION)
+                .and_then(|v| v.to_str().ok());
+            if self.shared.authorize(header, EXCHANGE_RESOURCE).is_some() {
+                out.push(ExpiredToken);
+            }
+            out
         } else if crate::shared::is_token_endpoint(path) || path.starts_with("/api/") {
             transport.to_vec()
         } else {
@@ -186,6 +200,7 @@ pub async fn inject(State(faults): State<Arc<Faults>>, req: Request, next: Next)
         return next.run(req).await;
     };
     let real_wait = faults.shared.clock.to_real(wait);
+    let exchange = req.uri().path().starts_with("/adminapi/");
     let mut response = match fault {
         Fault::TooManyRequests => ApiError::throttled(Some(real_wait)).into_response(),
         Fault::Unavailable | Fault::UnavailableNoRetryAfter => {
@@ -205,6 +220,7 @@ pub async fn inject(State(faults): State<Arc<Faults>>, req: Request, next: Next)
             "The gateway did not receive a timely response from the upstream service.",
         )
         .into_response(),
+        Fault::ExpiredToken if exchange => expired_exchange_token(),
         Fault::ExpiredToken => {
             ApiError::unauthenticated("Lifetime validation failed, the token is expired.")
                 .into_response()
@@ -214,6 +230,19 @@ pub async fn inject(State(faults): State<Arc<Faults>>, req: Request, next: Next)
         Fault::TruncatedBody => truncate(next.run(req).await).await,
     };
     response.extensions_mut().insert(FaultTag(fault.name()));
+    response
+}
+
+/// Exchange's answer to an expired token: no body, the reason in
+/// `WWW-Authenticate` (shared/reference/exchange-rest.md §2.8).
+fn expired_exchange_token() -> Response {
+    let mut response = StatusCode::UNAUTHORIZED.into_response();
+    response.headers_mut().insert(
+        axum::http::header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(
+            "Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\", error=\"invalid_token\", error_description=\"The access token has expired\"",
+        ),
+    );
     response
 }
 

@@ -98,6 +98,56 @@ fn yes() -> bool {
     true
 }
 
+/// Exchange Online's own view of the tenant, served by the simulated
+/// `InvokeCommand` (objects as the cmdlets return them, PascalCase with their
+/// `@odata.type` annotations).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Exchange {
+    /// client id -> the cmdlets the app's Exchange roles hold (what the
+    /// module's cmdlet listing returns; anything else is refused).
+    #[serde(default)]
+    pub role_cmdlets: BTreeMap<String, Vec<String>>,
+    /// user id -> what Exchange holds for the user's mailbox.
+    #[serde(default)]
+    pub mailboxes: BTreeMap<String, ExchangeMailbox>,
+    /// `Get-TransportRule` objects.
+    #[serde(default)]
+    pub transport_rules: Vec<Value>,
+    /// The `Get-AdminAuditLogConfig` object.
+    #[serde(default)]
+    pub admin_audit_log_config: Value,
+    /// `Get-MailboxAuditBypassAssociation` objects.
+    #[serde(default)]
+    pub audit_bypass_associations: Vec<Value>,
+}
+
+/// One mailbox as Exchange has it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExchangeMailbox {
+    /// The `Get-Mailbox` object.
+    pub mailbox: Value,
+    /// `Get-InboxRule` objects, each with whether it is listed only with `-IncludeHidden`.
+    #[serde(default)]
+    pub inbox_rules: Vec<ExchangeRule>,
+    /// `Get-MailboxPermission` objects.
+    #[serde(default)]
+    pub mailbox_permissions: Vec<Value>,
+    /// `Get-RecipientPermission` objects.
+    #[serde(default)]
+    pub recipient_permissions: Vec<Value>,
+}
+
+/// An inbox rule and whether Exchange hides it (system rules, and rules
+/// hidden through MAPI) from `Get-InboxRule` without `-IncludeHidden`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExchangeRule {
+    pub hidden: bool,
+    pub rule: Value,
+}
+
 /// A user's authentication methods.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -189,6 +239,9 @@ pub struct Tenant {
     /// `assignedLicenses` and the subscribed SKUs make them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub license_details: BTreeMap<String, Vec<Value>>,
+    /// What only Exchange Online shows (`collect --exchange`).
+    #[serde(default)]
+    pub exchange: Exchange,
 }
 
 /// Conditional Access: live and soft-deleted policies and named locations.

@@ -1,10 +1,12 @@
 //! The simulated tenant: an axum server on loopback that behaves like Microsoft
-//! Graph, the Entra token endpoint and the Office 365 Management Activity API for
+//! Graph, the Entra token endpoint, the Office 365 Management Activity API and
+//! Exchange Online's admin API for
 //! the fixture it serves (paging, filters, licences, throttling, faults), so the
 //! real client can be tested and demonstrated without a tenant.
 
 pub mod auth;
 mod error;
+pub mod exchange;
 pub mod faults;
 pub mod fixture;
 pub mod graph;

@@ -7,7 +7,8 @@
 //!
 //! 1. [`reqlog::record`]: request ids, `Date`, Graph error bodies, request log;
 //! 2. `read_only_guard`: anything but GET is 405 and a read-only violation,
-//!    except the token / device-code POSTs and the audit-log query POST;
+//!    except the token / device-code POSTs, the audit-log query POST and
+//!    Exchange's InvokeCommand (whose route refuses any cmdlet but a `Get-`);
 //! 3. [`faults::inject`] (when configured);
 //! 4. [`outage::inject`]: paths that are down (`--outage`).
 
@@ -72,6 +73,11 @@ pub struct SimConfig {
     pub alert_evidence_filter: bool,
     /// Graph path prefixes that answer 503 until lifted ([`SimHandle::lift_outages`]).
     pub outages: Vec<String>,
+    /// InvokeCommand requests the tenant's Exchange admits per 10 simulated
+    /// seconds (default 10, the collector's own budget). Lower, it stands for
+    /// other administrators' sessions using the tenant's share: the collector
+    /// then meets 429s with `Retry-After`.
+    pub exchange_window: usize,
 }
 
 impl SimConfig {
@@ -92,6 +98,7 @@ impl SimConfig {
             audit_record_limit: 1_000_000,
             alert_evidence_filter: true,
             outages: Vec::new(),
+            exchange_window: 10,
         }
     }
 }
@@ -214,6 +221,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
     let app = app(
         shared.clone(),
         settings,
+        config.exchange_window,
         log.clone(),
         faults,
         outages.clone(),
@@ -240,12 +248,18 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
 fn app(
     shared: Arc<Shared>,
     settings: GraphSettings,
+    exchange_window: usize,
     log: Arc<RequestLog>,
     faults: Option<Arc<Faults>>,
     outages: Arc<Outages>,
 ) -> Router {
     let mut app = graph::router(shared.clone(), settings)
         .merge(super::auth::router(shared.clone()))
+        .merge(super::exchange::router(
+            shared.clone(),
+            settings.profile,
+            exchange_window,
+        ))
         .merge(super::management::router(shared))
         .fallback(graph::fallback);
     if let Some(faults) = faults {
@@ -307,12 +321,20 @@ fn sort_newest_first(records: &mut [Value], field: &str) {
     records.sort_by_key(|r| std::cmp::Reverse(time_of(r, field)));
 }
 
-/// The only non-GET requests a read-only collector may send.
+/// The only non-GET requests a read-only collector may send. Exchange's
+/// InvokeCommand is one; the cmdlet inside it is checked by its route.
 fn is_allowed_write(method: &Method, path: &str) -> bool {
     method == Method::POST
         && (is_token_endpoint(path)
             || path == "/v1.0/security/auditLog/queries"
-            || path == "/beta/security/auditLog/queries")
+            || path == "/beta/security/auditLog/queries"
+            || is_invoke_command(path))
+}
+
+/// `/adminapi/beta/{tenant}/InvokeCommand`.
+fn is_invoke_command(path: &str) -> bool {
+    let segments: Vec<&str> = path.split('/').collect();
+    matches!(segments.as_slice(), ["", "adminapi", "beta", tenant, "InvokeCommand"] if !tenant.is_empty())
 }
 
 /// Answers every other method with 405 and marks it a read-only violation.
@@ -351,6 +373,9 @@ mod tests {
             "/organizations/oauth2/v2.0/devicecode"
         ));
         assert!(is_allowed_write(&post, "/beta/security/auditLog/queries"));
+        assert!(is_allowed_write(&post, "/adminapi/beta/t/InvokeCommand"));
+        assert!(!is_allowed_write(&post, "/adminapi/beta//InvokeCommand"));
+        assert!(!is_allowed_write(&post, "/adminapi/v1.0/t/EXOModuleFile"));
         assert!(!is_allowed_write(
             &post,
             "/v1.0/security/auditLog/queries/x"

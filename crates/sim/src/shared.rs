@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 /// Clients ask for `<resource>/.default` whatever URL they were pointed at.
 pub const GRAPH_RESOURCE: &str = "https://graph.microsoft.com";
 pub const MANAGE_RESOURCE: &str = "https://manage.office.com";
+/// Office 365 Exchange Online, whose app-only scope is `https://outlook.office365.com/.default`
+/// (<https://learn.microsoft.com/powershell/exchange/app-only-auth-powershell-v2>).
+pub const EXCHANGE_RESOURCE: &str = "https://outlook.office365.com";
 
 /// Simulated time: starts at `start` and runs `scale` times faster than real time,
 /// so throttle windows, latencies, token lifetimes and query durations shrink in

@@ -11,6 +11,7 @@
 //! | audit-log query submissions | 200 / rolling 24 h | tenant |
 //! | Exchange message trace (list and details together) | 100 / 5 min, 429 with `Retry-After` | tenant |
 //! | security alerts and incidents | 150 / min | app |
+//! | Exchange InvokeCommand (no documented quota: the budget the collector keeps) | 4 concurrent and 10 / 10 s | tenant |
 //!
 //! Only admitted requests count against a window: a throttled request is not
 //! charged, so a client that waits the `Retry-After` it was given gets in.
@@ -37,6 +38,8 @@ pub enum Budget<'a> {
     AuditQuerySubmission,
     MessageTrace,
     Security,
+    /// Exchange Online's InvokeCommand, per tenant.
+    Exchange,
 }
 
 /// A refusal: how long (simulated) the client should wait, if the service says.
@@ -61,6 +64,7 @@ impl Drop for Slot {
 }
 
 const OUTLOOK_CONCURRENCY: usize = 4;
+const EXCHANGE_CONCURRENCY: usize = 4;
 
 /// A sliding window of admitted requests.
 #[derive(Debug)]
@@ -119,10 +123,25 @@ impl Bucket {
     }
 }
 
+/// A budget that counts requests in flight as well as in a window (Outlook per
+/// mailbox, Exchange per tenant).
 #[derive(Debug)]
 struct MailboxBudget {
     in_flight: Arc<AtomicUsize>,
     window: Window,
+}
+
+impl MailboxBudget {
+    /// One more request in flight, if fewer than `concurrency` are and the
+    /// window has room.
+    fn admit(&mut self, concurrency: usize, now: DateTime<Utc>) -> Result<Slot, Throttled> {
+        if self.in_flight.load(Ordering::SeqCst) >= concurrency {
+            return Err(Throttled::RetryAfter(Duration::from_secs(1)));
+        }
+        self.window.hit(now).map_err(Throttled::RetryAfter)?;
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        Ok(Slot(Some(self.in_flight.clone())))
+    }
 }
 
 /// Every budget of one simulated tenant.
@@ -135,6 +154,7 @@ pub struct Throttles {
     submissions: Mutex<Window>,
     message_trace: Mutex<Window>,
     security: Mutex<HashMap<String, Window>>,
+    exchange: Mutex<MailboxBudget>,
     ru_capacity: f64,
 }
 
@@ -155,8 +175,21 @@ impl Throttles {
             submissions: Mutex::new(Window::new(200, chrono::Duration::hours(24))),
             message_trace: Mutex::new(Window::new(100, chrono::Duration::minutes(5))),
             security: Mutex::default(),
+            exchange: Mutex::new(MailboxBudget {
+                in_flight: Arc::default(),
+                window: Window::new(10, chrono::Duration::seconds(10)),
+            }),
             ru_capacity,
         }
+    }
+
+    /// Exchange's InvokeCommand admits `n` requests per 10 simulated seconds.
+    pub fn with_exchange_window(self, n: usize) -> Self {
+        *lock(&self.exchange) = MailboxBudget {
+            in_flight: Arc::default(),
+            window: Window::new(n, chrono::Duration::seconds(10)),
+        };
+        self
     }
 
     /// Admits one request of `app` at simulated time `now`, or refuses it.
@@ -192,13 +225,9 @@ impl Throttles {
                         in_flight: Arc::default(),
                         window: Window::new(10_000, chrono::Duration::minutes(10)),
                     });
-                if entry.in_flight.load(Ordering::SeqCst) >= OUTLOOK_CONCURRENCY {
-                    return Err(retry(Duration::from_secs(1)));
-                }
-                entry.window.hit(now).map_err(retry)?;
-                entry.in_flight.fetch_add(1, Ordering::SeqCst);
-                Ok(Slot(Some(entry.in_flight.clone())))
+                entry.admit(OUTLOOK_CONCURRENCY, now)
             }
+            Budget::Exchange => lock(&self.exchange).admit(EXCHANGE_CONCURRENCY, now),
             Budget::IdentityProtection => lock(&self.identity_protection)
                 .hit(now)
                 .map(|_| Slot::default())

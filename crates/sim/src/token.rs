@@ -65,6 +65,23 @@ impl TokenStore {
     pub fn lookup(&self, token: &str) -> Option<Claims> {
         self.issued.lock().expect("token lock").get(token).cloned()
     }
+
+    /// Every token issued so far (for tests that look for them in output).
+    pub fn issued(&self) -> Vec<String> {
+        self.issued
+            .lock()
+            .expect("token lock")
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// Ends every token issued so far at `now` (as an hour passing would).
+    pub fn expire_all(&self, now: i64) {
+        for claims in self.issued.lock().expect("token lock").values_mut() {
+            claims.exp = claims.exp.min(now);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -39,10 +39,17 @@ pub enum Budget {
     /// Defender XDR alerts and incidents: 150 requests / min per app per tenant
     /// (<https://learn.microsoft.com/graph/throttling-limits#security-detections-and-incidents-service-limits>).
     Security,
+    /// Exchange Online's InvokeCommand (`--exchange`). Microsoft documents no
+    /// quota for it; the tenant's Exchange capacity is shared with every
+    /// administrator's PowerShell session, so the collector stays well inside
+    /// what the module itself does: at most 4 cmdlets in flight (the reference's
+    /// "start with 4-8") and 10 per 10 s (the module sends up to 10 per batch),
+    /// honouring `Retry-After` on a 429 (shared/reference/exchange-rest.md §3).
+    Exchange,
 }
 
 impl Budget {
-    pub const ALL: [Budget; 8] = [
+    pub const ALL: [Budget; 9] = [
         Budget::Reports,
         Budget::Directory,
         Budget::Outlook,
@@ -51,6 +58,7 @@ impl Budget {
         Budget::Management,
         Budget::MessageTrace,
         Budget::Security,
+        Budget::Exchange,
     ];
 
     /// At most this many requests in any window of this length.
@@ -69,13 +77,14 @@ impl Budget {
             // share it, so neither they nor this collection meet a 429.
             Budget::MessageTrace => (MESSAGE_TRACE_PACE, Duration::from_secs(300)),
             Budget::Security => (150, Duration::from_secs(60)),
+            Budget::Exchange => (10, Duration::from_secs(10)),
         }
     }
 
     /// Requests in flight at once, where the service counts them.
     pub fn concurrency(self) -> Option<usize> {
         match self {
-            Budget::Outlook => Some(4),
+            Budget::Outlook | Budget::Exchange => Some(4),
             _ => None,
         }
     }

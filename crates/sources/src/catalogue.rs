@@ -31,6 +31,19 @@ const fn req(any_of: &'static [&'static str], for_what: &'static str) -> Require
 const AUDIT_LOG: Requirement = req(&["AuditLog.Read.All"], "");
 const USERS: Requirement = req(&["User.Read.All", "Directory.Read.All"], "");
 const DIRECTORY: Requirement = req(&["Directory.Read.All"], "");
+/// Exchange Online app-only access: the application permission of "Office 365
+/// Exchange Online", which does nothing without Exchange roles
+/// (<https://learn.microsoft.com/powershell/exchange/app-only-auth-powershell-v2>).
+const EXCHANGE_APP: Requirement = req(
+    &["Exchange.ManageAsApp"],
+    "Office 365 Exchange Online; plus a custom read-only Exchange role holding the cmdlets",
+);
+const EXCHANGE_ONLINE: Option<&str> = Some("Exchange Online");
+/// Exported tables are read by whoever exported them; the tool asks for nothing.
+const EXPORT: Requirement = req(
+    &["Log Analytics Reader (on the workspace) or Storage Blob Data Reader"],
+    "to export the table; the import itself needs no permission",
+);
 const SIGN_IN_LICENCE: Option<&str> =
     Some("Entra ID P1/P2 (Free: 403, import the portal download)");
 const WORKLOAD_LICENCE: Option<&str> =
@@ -411,6 +424,76 @@ impl Source {
                         endpoint: "GET /v1.0/users/{id}/messages/{id}/$value",
                         needs: &[req(&["Mail.Read"], "")],
                         licence: Some("Exchange Online mailbox"),
+                    }
+                }
+            }
+            Source::ExchangeInboxRules => {
+                const {
+                    &SourceInfo {
+                        what: "inbox rules as Exchange has them, hidden and system rules marked",
+                        endpoint: "POST /adminapi/beta/{tenant}/InvokeCommand Get-InboxRule (with and without -IncludeHidden)",
+                        needs: &[EXCHANGE_APP],
+                        licence: EXCHANGE_ONLINE,
+                    }
+                }
+            }
+            Source::ExchangeMailbox => {
+                const {
+                    &SourceInfo {
+                        what: "mailbox forwarding (ForwardingSmtpAddress, ForwardingAddress, DeliverToMailboxAndForward) and audit settings",
+                        endpoint: "POST /adminapi/beta/{tenant}/InvokeCommand Get-Mailbox",
+                        needs: &[EXCHANGE_APP],
+                        licence: EXCHANGE_ONLINE,
+                    }
+                }
+            }
+            Source::ExchangePermissions => {
+                const {
+                    &SourceInfo {
+                        what: "mailbox permissions (delegates, Full Access; records with User) and Send As (records with Trustee)",
+                        endpoint: "POST /adminapi/beta/{tenant}/InvokeCommand Get-MailboxPermission, Get-RecipientPermission",
+                        needs: &[EXCHANGE_APP],
+                        licence: EXCHANGE_ONLINE,
+                    }
+                }
+            }
+            Source::ExchangeTransportRules => {
+                const {
+                    &SourceInfo {
+                        what: "the organisation's transport (mail flow) rules",
+                        endpoint: "POST /adminapi/beta/{tenant}/InvokeCommand Get-TransportRule",
+                        needs: &[EXCHANGE_APP],
+                        licence: EXCHANGE_ONLINE,
+                    }
+                }
+            }
+            Source::ExchangeAuditConfig => {
+                const {
+                    &SourceInfo {
+                        what: "whether the unified audit log ingests, and accounts that bypass mailbox auditing",
+                        endpoint: "POST /adminapi/beta/{tenant}/InvokeCommand Get-AdminAuditLogConfig, Get-MailboxAuditBypassAssociation",
+                        needs: &[EXCHANGE_APP],
+                        licence: EXCHANGE_ONLINE,
+                    }
+                }
+            }
+            Source::GraphActivity => {
+                const {
+                    &SourceInfo {
+                        what: "Microsoft Graph activity logs (imported exports only)",
+                        endpoint: "Log Analytics MicrosoftGraphActivityLogs / diagnostic category MicrosoftGraphActivityLogs",
+                        needs: &[EXPORT],
+                        licence: Some("Entra ID P1/P2, diagnostic setting to Log Analytics or storage"),
+                    }
+                }
+            }
+            Source::Provisioning => {
+                const {
+                    &SourceInfo {
+                        what: "provisioning logs (imported exports only)",
+                        endpoint: "Log Analytics AADProvisioningLogs / diagnostic category ProvisioningLogs",
+                        needs: &[EXPORT],
+                        licence: Some("Entra ID P1/P2"),
                     }
                 }
             }

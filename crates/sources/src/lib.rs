@@ -9,6 +9,7 @@
 mod budget;
 mod catalogue;
 mod entitlement;
+mod exchange;
 mod more;
 mod plan;
 mod source;
@@ -17,6 +18,7 @@ mod window;
 pub use budget::{Budget, MESSAGE_TRACE_PACE};
 pub use catalogue::{Prerequisite, Requirement, SourceInfo, MESSAGE_TRACE_APP};
 pub use entitlement::{Entitlements, LicenceState, Retention, ServicePlan};
+pub use exchange::{Argument, Cmdlet, CmdletName, NotAllowed, Parameter};
 pub use more::{is_internet_message_id, MESSAGE_SELECT, TRACE_DAYS, TRACE_SLICE};
 pub use plan::{
     AuditApi, Keep, Linked, Plan, PlanInput, Query, Resolve, SpScope, AUDIT_SLICE, SLICE,

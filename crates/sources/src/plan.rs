@@ -1,6 +1,6 @@
 //! Which requests make up each source, for the given targets and windows.
 
-use crate::{Budget, Source, Target, Window};
+use crate::{Budget, Cmdlet, Source, Target, Window};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -199,6 +199,10 @@ pub enum Plan {
     },
     /// Messages fetched by id as MIME, from whichever target's mailbox holds them.
     Messages { ids: Vec<String> },
+    /// Exchange Online cmdlets whose output, in this order, makes up the source.
+    Cmdlets(Vec<Cmdlet>),
+    /// Not served by Graph: the source comes only from imported exports.
+    ImportOnly,
 }
 
 fn signins(event_type: &str, targets: &[Target], whole: &Window, scope: Scope) -> Vec<Query> {
@@ -273,6 +277,12 @@ impl Source {
                     ids: input.message_ids.to_vec(),
                 }
             }
+            Source::ExchangeInboxRules
+            | Source::ExchangeMailbox
+            | Source::ExchangePermissions
+            | Source::ExchangeTransportRules
+            | Source::ExchangeAuditConfig => return Plan::Cmdlets(exchange(self, targets)),
+            Source::GraphActivity | Source::Provisioning => return Plan::ImportOnly,
             Source::SigninsInteractive => signins("interactiveUser", targets, w, Scope::Users),
             Source::SigninsNonInteractive => {
                 signins("nonInteractiveUser", targets, w, Scope::Users)
@@ -331,6 +341,42 @@ impl Source {
             Source::Licences => crate::more::licences(targets),
         };
         Plan::Queries(queries)
+    }
+}
+
+/// The cmdlets of an Exchange source. Inbox rules are asked for twice per
+/// mailbox, with `-IncludeHidden` first (its result is the evidence) and then
+/// without (a rule only the first lists is hidden).
+fn exchange(source: Source, targets: &[Target]) -> Vec<Cmdlet> {
+    let upns = targets.iter().map(|t| t.upn.clone());
+    match source {
+        Source::ExchangeInboxRules => upns
+            .flat_map(|mailbox| {
+                [true, false].map(|include_hidden| Cmdlet::GetInboxRule {
+                    mailbox: mailbox.clone(),
+                    include_hidden,
+                })
+            })
+            .collect(),
+        Source::ExchangeMailbox => upns
+            .map(|identity| Cmdlet::GetMailbox { identity })
+            .collect(),
+        Source::ExchangePermissions => upns
+            .flat_map(|identity| {
+                [
+                    Cmdlet::GetMailboxPermission {
+                        identity: identity.clone(),
+                    },
+                    Cmdlet::GetRecipientPermission { identity },
+                ]
+            })
+            .collect(),
+        Source::ExchangeTransportRules => vec![Cmdlet::GetTransportRule],
+        Source::ExchangeAuditConfig => vec![
+            Cmdlet::GetAdminAuditLogConfig,
+            Cmdlet::GetMailboxAuditBypassAssociation,
+        ],
+        _ => Vec::new(),
     }
 }
 

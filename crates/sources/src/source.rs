@@ -97,15 +97,66 @@ sources! {
     Licences = "licences",
     /// Messages kept as `.eml` (`--message-id`): asked for by id, not collected by default.
     Messages = "messages",
+    /// Exchange Online inbox rules, hidden ones included and marked (`--exchange`).
+    ExchangeInboxRules = "exchange-inbox-rules",
+    /// Exchange Online mailbox properties: forwarding and audit settings (`--exchange`).
+    ExchangeMailbox = "exchange-mailbox",
+    /// Mailbox permissions and Send As grants (`--exchange`).
+    ExchangePermissions = "exchange-permissions",
+    /// The organisation's transport (mail flow) rules (`--exchange`).
+    ExchangeTransportRules = "exchange-transport-rules",
+    /// Whether the unified audit log ingests, and who bypasses mailbox auditing (`--exchange`).
+    ExchangeAuditConfig = "exchange-audit-config",
+    /// Microsoft Graph activity logs (every Graph request of the tenant's apps
+    /// and users): only in Log Analytics and diagnostic-settings exports.
+    GraphActivity = "graph-activity",
+    /// Entra provisioning logs (users and groups provisioned to or from apps), from exports.
+    Provisioning = "entra-provisioning",
 }
 
 impl Source {
-    /// The sources a collection gathers when `--sources` is not given.
+    /// The sources a collection gathers when `--sources` is not given (the
+    /// Exchange Online sources only with `--exchange`).
     pub fn collected() -> impl Iterator<Item = Source> {
         Source::ALL
             .iter()
             .copied()
-            .filter(|s| *s != Source::Messages)
+            .filter(|s| *s != Source::Messages && !s.is_exchange() && !s.imported_only())
+    }
+
+    /// The sources read from Exchange Online itself rather than Graph
+    /// (`--exchange`: another token audience, another credential setup).
+    pub fn exchange() -> impl Iterator<Item = Source> {
+        Source::ALL.iter().copied().filter(|s| s.is_exchange())
+    }
+
+    /// Whether this source is read from Exchange Online (`--exchange`).
+    pub const fn is_exchange(self) -> bool {
+        matches!(
+            self,
+            Source::ExchangeInboxRules
+                | Source::ExchangeMailbox
+                | Source::ExchangePermissions
+                | Source::ExchangeTransportRules
+                | Source::ExchangeAuditConfig
+        )
+    }
+
+    /// Sources the collector cannot ask Graph for: their records come only from
+    /// imported exports (Log Analytics, diagnostic settings).
+    pub const fn imported_only(self) -> bool {
+        matches!(self, Source::GraphActivity | Source::Provisioning)
+    }
+
+    /// A source `collect --sources` can gather: any name but an import-only one.
+    pub fn collectable(name: &str) -> Result<Source, String> {
+        let source: Source = name.parse().map_err(|e: UnknownSource| e.to_string())?;
+        if source.imported_only() {
+            return Err(format!(
+                "{source} comes only from exported files (Log Analytics or diagnostic-settings exports); import them with --import FILE"
+            ));
+        }
+        Ok(source)
     }
 
     /// The source named `name` (as in file names and the manifest).
@@ -122,7 +173,7 @@ impl fmt::Display for Source {
 
 /// A name that is not a source, with the list of those that are.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown source {name:?}; the sources are: {}", Source::collected().map(Source::as_str).collect::<Vec<_>>().join(", "))]
+#[error("unknown source {name:?}; the sources are: {} (with --exchange: {})", Source::collected().map(Source::as_str).collect::<Vec<_>>().join(", "), Source::exchange().map(Source::as_str).collect::<Vec<_>>().join(", "))]
 pub struct UnknownSource {
     pub name: String,
 }
@@ -167,6 +218,8 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), Source::ALL.len());
         assert_eq!(Source::collected().count(), 32);
+        assert_eq!(Source::exchange().count(), 5);
+        assert!(Source::collected().all(|s| !s.is_exchange()));
     }
 
     #[test]

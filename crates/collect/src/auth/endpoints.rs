@@ -30,6 +30,10 @@ pub struct Endpoints {
     /// Token audience for Graph (`<resource>/.default` is the scope).
     pub graph_resource: String,
     pub manage_resource: Option<String>,
+    /// Exchange Online's admin API host (`--exchange`), and its token audience
+    /// (`<resource>/.default`), per shared/reference/exchange-rest.md §1.4.
+    pub exchange: Url,
+    pub exchange_resource: String,
 }
 
 /// Why an endpoint URL was refused.
@@ -47,26 +51,30 @@ fn url(s: &str) -> Url {
 
 impl Endpoints {
     pub fn for_cloud(cloud: Cloud) -> Self {
-        let (login, graph, manage) = match cloud {
+        let (login, graph, manage, exchange) = match cloud {
             Cloud::Global => (
                 "https://login.microsoftonline.com",
                 "https://graph.microsoft.com",
                 Some("https://manage.office.com"),
+                "https://outlook.office365.com",
             ),
             Cloud::Usgov => (
                 "https://login.microsoftonline.us",
                 "https://graph.microsoft.us",
                 Some("https://manage.office365.us"),
+                "https://outlook.office365.us",
             ),
             Cloud::Usgovdod => (
                 "https://login.microsoftonline.us",
                 "https://dod-graph.microsoft.us",
                 Some("https://manage.protection.apps.mil"),
+                "https://outlook-dod.office365.us",
             ),
             Cloud::China => (
                 "https://login.chinacloudapi.cn",
                 "https://microsoftgraph.chinacloudapi.cn",
                 None,
+                "https://outlook.office365.cn",
             ),
         };
         Self {
@@ -76,7 +84,18 @@ impl Endpoints {
             manage: manage.map(url),
             graph_resource: graph.to_string(),
             manage_resource: manage.map(String::from),
+            exchange: url(exchange),
+            exchange_resource: exchange.to_string(),
         }
+    }
+
+    /// Replaces the Exchange Online host (`--exchange-url`, for the
+    /// simulator); the token audience stays the cloud's.
+    pub fn with_exchange_override(mut self, exchange: Option<&str>) -> Result<Self, EndpointError> {
+        if let Some(e) = exchange {
+            self.exchange = checked("--exchange-url", e)?;
+        }
+        Ok(self)
     }
 
     /// Replaces hosts (for the simulator or a proxy). Token audiences stay the
@@ -151,6 +170,12 @@ mod tests {
         let e = Endpoints::for_cloud(Cloud::Usgovdod);
         assert_eq!(e.graph.as_str(), "https://dod-graph.microsoft.us/");
         assert!(Endpoints::for_cloud(Cloud::China).manage.is_none());
+        assert_eq!(e.exchange_resource, "https://outlook-dod.office365.us");
+        let e = Endpoints::for_cloud(Cloud::Global)
+            .with_exchange_override(Some("http://127.0.0.1:9"))
+            .unwrap();
+        assert_eq!(e.exchange.as_str(), "http://127.0.0.1:9/");
+        assert_eq!(e.exchange_resource, "https://outlook.office365.com");
         let e = Endpoints::for_cloud(Cloud::Global)
             .with_overrides(Some("http://127.0.0.1:8080"), Some("http://[::1]:9"), None)
             .unwrap();

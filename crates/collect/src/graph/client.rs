@@ -1,6 +1,8 @@
 //! [`ReadOnlyClient`]: the only way the tool talks to Microsoft's APIs. Its
-//! sending function is private and takes a [`Verb`] that has exactly two values:
-//! GET, and creating a Purview audit-log query. No other request can be built.
+//! sending function is private and takes a [`Verb`] that has exactly three
+//! values: GET, creating a Purview audit-log query, and running one of the
+//! allowlisted read cmdlets on Exchange Online ([`Cmdlet`], whose request shape
+//! is `crate::exchange::rest`). No other request can be built.
 
 use super::error::{classify, GraphError, Verdict};
 use super::pacer::Pacer;
@@ -9,7 +11,7 @@ use crate::auth::TokenProvider;
 use crate::retry::{parse_retry_after, RetryPolicy};
 use age::secrecy::ExposeSecret;
 use bytes::Bytes;
-use m365_preserve_sources::{Budget, Source};
+use m365_preserve_sources::{Budget, Cmdlet, Source};
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -20,6 +22,8 @@ use url::Url;
 pub enum Api {
     Graph,
     Management,
+    /// Exchange Online's admin API (`--exchange`).
+    Exchange,
 }
 
 /// What a request is for; it names the request's raw-capture folder
@@ -34,6 +38,8 @@ pub enum Capture {
     LicenceProbe,
     /// Finding the apps linked to the targets (`--sp-scope linked`).
     LinkedApps,
+    /// Checking what the app may run in Exchange Online (`--exchange`).
+    ExchangeRoles,
 }
 
 impl Capture {
@@ -44,6 +50,7 @@ impl Capture {
             Capture::Targets => "targets",
             Capture::LicenceProbe => "licence-probe",
             Capture::LinkedApps => "sp-scope",
+            Capture::ExchangeRoles => "exchange-roles",
         }
     }
 }
@@ -133,17 +140,19 @@ pub struct Page {
     pub attempts: u32,
 }
 
-/// The two requests this client can make.
+/// The three requests this client can make.
 enum Verb<'a> {
     Get,
     CreateAuditQuery(&'a Value),
+    /// `POST .../InvokeCommand` with one allowlisted read cmdlet.
+    InvokeCommand(&'a Cmdlet),
 }
 
 impl Verb<'_> {
     fn name(&self) -> &'static str {
         match self {
             Verb::Get => "GET",
-            Verb::CreateAuditQuery(_) => "POST",
+            Verb::CreateAuditQuery(_) | Verb::InvokeCommand(_) => "POST",
         }
     }
 }
@@ -185,7 +194,11 @@ fn interpret(
     req: &Request,
     retry_after: Option<std::time::Duration>,
 ) -> Result<Attempt, GraphError> {
-    match classify(fetched.status, &fetched.body, req.permission) {
+    let verdict = match req.api {
+        Api::Exchange => crate::exchange::rest::classify(fetched.status, &fetched.body),
+        Api::Graph | Api::Management => classify(fetched.status, &fetched.body, req.permission),
+    };
+    match verdict {
         Verdict::Ok => {
             if req.json {
                 match serde_json::from_slice::<Value>(&fetched.body) {
@@ -276,6 +289,17 @@ impl ReadOnlyClient {
         self.send(req, Verb::CreateAuditQuery(body)).await
     }
 
+    /// Runs one allowlisted read cmdlet on Exchange Online (`req` from
+    /// `crate::exchange::rest`); its pages are followed by re-sending it to
+    /// each `@odata.nextLink`, as the module does.
+    pub async fn invoke_command(
+        &self,
+        req: &Request,
+        cmdlet: &Cmdlet,
+    ) -> Result<Fetched, GraphError> {
+        self.send(req, Verb::InvokeCommand(cmdlet)).await
+    }
+
     /// Follows a collection from `first` through every `@odata.nextLink` (or
     /// `NextPageUri` header), verbatim.
     pub fn pages(&self, first: Request) -> Pager<'_> {
@@ -289,6 +313,7 @@ impl ReadOnlyClient {
         let e = self.tokens.endpoints();
         match api {
             Api::Graph => Ok(e.graph_resource.clone()),
+            Api::Exchange => Ok(e.exchange_resource.clone()),
             Api::Management => {
                 e.manage_resource
                     .clone()
@@ -386,6 +411,10 @@ impl ReadOnlyClient {
         let mut meta = RawMeta {
             method: verb.name(),
             url: req.url.to_string(),
+            cmdlet: match verb {
+                Verb::InvokeCommand(c) => Some(c.to_string()),
+                Verb::Get | Verb::CreateAuditQuery(_) => None,
+            },
             attempt,
             status,
             received_at: m365_preserve_package::timefmt::now_rfc3339(),
@@ -438,6 +467,10 @@ impl ReadOnlyClient {
         let mut rb = match verb {
             Verb::Get => self.http.get(req.url.clone()),
             Verb::CreateAuditQuery(body) => self.http.post(req.url.clone()).json(body),
+            Verb::InvokeCommand(cmdlet) => self
+                .http
+                .post(req.url.clone())
+                .json(&crate::exchange::rest::body(cmdlet)),
         };
         rb = rb
             .bearer_auth(token.expose_secret())

@@ -45,6 +45,14 @@ pub enum GraphError {
     },
     #[error("unexpected response from {url}: {message}")]
     InvalidResponse { url: String, message: String },
+    #[error("the app's Exchange roles do not allow this cmdlet ({message}): add it to the app's custom read-only role (README: Exchange Online), or run `m365-preserve doctor --exchange`")]
+    ExchangeRoleMissing { message: String },
+    #[error("Exchange Online refused the cmdlet (HTTP {status} {code}: {message})")]
+    Cmdlet {
+        status: u16,
+        code: String,
+        message: String,
+    },
 }
 
 impl GraphError {
@@ -68,6 +76,7 @@ impl GraphError {
                 | GraphError::PrerequisiteMissing { .. }
                 | GraphError::MailboxUnreachable { .. }
                 | GraphError::NotFound { .. }
+                | GraphError::ExchangeRoleMissing { .. }
         )
     }
 }

@@ -21,12 +21,13 @@ struct Window {
 /// Admission for requests, per budget.
 pub struct Pacer {
     windows: HashMap<Budget, Mutex<Window>>,
-    outlook: Arc<Semaphore>,
+    /// Budgets that count requests in flight (Outlook, Exchange).
+    in_flight: HashMap<Budget, Arc<Semaphore>>,
 }
 
-/// Held while a request is in flight (Outlook counts concurrency).
+/// Held while a request is in flight (where the budget counts concurrency).
 pub struct Admission {
-    _outlook: Option<OwnedSemaphorePermit>,
+    _in_flight: Option<OwnedSemaphorePermit>,
 }
 
 impl Pacer {
@@ -52,23 +53,23 @@ impl Pacer {
                 )
             })
             .collect();
-        Self {
-            windows,
-            outlook: Arc::new(Semaphore::new(Budget::Outlook.concurrency().unwrap_or(1))),
-        }
+        let in_flight = Budget::ALL
+            .iter()
+            .filter_map(|b| Some((*b, Arc::new(Semaphore::new(b.concurrency()?)))))
+            .collect();
+        Self { windows, in_flight }
     }
 
     /// Waits until `budget` admits one more request.
     pub async fn admit(&self, budget: Budget) -> Admission {
-        let outlook = match budget {
-            Budget::Outlook => Some(
-                self.outlook
-                    .clone()
+        let in_flight = match self.in_flight.get(&budget) {
+            Some(s) => Some(
+                s.clone()
                     .acquire_owned()
                     .await
                     .expect("semaphore never closed"),
             ),
-            _ => None,
+            None => None,
         };
         let mut w = self.windows[&budget].lock().await;
         loop {
@@ -87,7 +88,9 @@ impl Pacer {
             }
             if w.sent.len() < w.max {
                 w.sent.push_back(now);
-                return Admission { _outlook: outlook };
+                return Admission {
+                    _in_flight: in_flight,
+                };
             }
             let oldest = *w.sent.front().expect("window is full");
             tokio::time::sleep_until((oldest + horizon).into()).await;

@@ -15,6 +15,10 @@ use std::sync::Mutex;
 pub struct RawMeta {
     pub method: &'static str,
     pub url: String,
+    /// The Exchange cmdlet an InvokeCommand ran, as PowerShell writes it (its
+    /// URL is the same for every cmdlet; the body says which).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cmdlet: Option<String>,
     pub attempt: u32,
     pub status: u16,
     pub received_at: String,
@@ -108,6 +112,7 @@ mod tests {
         RawMeta {
             method: "GET",
             url: "https://graph.microsoft.com/v1.0/x".into(),
+            cmdlet: None,
             attempt: 1,
             status: 200,
             received_at: "2026-11-25T00:00:00Z".into(),

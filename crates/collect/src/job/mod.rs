@@ -12,6 +12,7 @@ use supplement::SealedRecord;
 
 use crate::auth::TokenProvider;
 use crate::collector::{Collector, Observer};
+use crate::exchange::{check_access, Access, NotReadOnly};
 use crate::graph::{GraphError, Pacer, RawSink, ReadOnlyClient};
 use crate::journal::Journal;
 use crate::retry::RetryPolicy;
@@ -59,6 +60,8 @@ pub struct Collection {
     pub keep_workdir: bool,
     /// The victim's account (`interview.json`), sealed with the evidence.
     pub interview: Option<PathBuf>,
+    /// Also collect the Exchange Online sources (`--exchange`).
+    pub exchange: bool,
 }
 
 /// How to reach the tenant.
@@ -130,6 +133,10 @@ pub enum JobError {
         workdir: PathBuf,
         error: Box<m365_preserve_report::ReportError>,
     },
+    #[error("{0} is read from Exchange Online: add --exchange (it needs a certificate credential and the read-only Exchange roles of the README)")]
+    ExchangeNotAskedFor(Source),
+    #[error(transparent)]
+    NotReadOnly(#[from] NotReadOnly),
     #[error(transparent)]
     Busy(#[from] m365_preserve_package::workdir::LockError),
     #[error(transparent)]
@@ -148,6 +155,9 @@ impl Collection {
     ) -> Result<Collected, JobError> {
         let now = chrono::Utc::now();
         let sources = self.sources();
+        if let Some(s) = sources.iter().find(|s| s.is_exchange() && !self.exchange) {
+            return Err(JobError::ExchangeNotAskedFor(*s));
+        }
         std::fs::create_dir_all(sealer.out_dir).map_err(|source| JobError::Create {
             path: sealer.out_dir.to_path_buf(),
             source,
@@ -169,6 +179,7 @@ impl Collection {
             Some(Arc::new(RawSink::new(&workdir))),
         );
         let base = conn.tokens.endpoints().graph.clone();
+        let access = exchange_access(&client, &sources).await?;
         let targets = self.targets(&client, &base).await?;
         let params = match prior {
             Some(p) => p.check_resumed(sealer.case_id, &self.users, &sources, &workdir)?,
@@ -193,7 +204,13 @@ impl Collection {
                 .unwrap_or_default(),
         };
         let mut summaries = self
-            .collect_sources(&collector, &targets, &params, earlier.as_ref())
+            .collect_sources(
+                &collector,
+                &targets,
+                &params,
+                earlier.as_ref(),
+                access.as_ref(),
+            )
             .await?;
         warn_privileged(&workdir, &mut summaries)?;
         if earlier.is_some() {
@@ -271,10 +288,12 @@ impl Collection {
         Ok(targets)
     }
 
-    /// The sources asked for, in the order asked (default: the catalogue's).
+    /// The sources asked for, in the order asked (default: the catalogue's,
+    /// with `--exchange` also Exchange Online's).
     fn sources(&self) -> Vec<Source> {
         if self.sources.is_empty() {
-            return Source::collected().collect();
+            let exchange = self.exchange.then(Source::exchange).into_iter().flatten();
+            return Source::collected().chain(exchange).collect();
         }
         let mut v: Vec<Source> = Vec::new();
         for s in &self.sources {
@@ -372,6 +391,7 @@ impl Collection {
         targets: &[Target],
         params: &RunParams,
         earlier: Option<&SealedRecord>,
+        access: Option<&Access>,
     ) -> Result<Vec<SourceSummary>, JobError> {
         let linked = self.linked(collector, targets, params).await?;
         let (internet_message_ids, untraced) = match params.sources.contains(&Source::MessageTrace)
@@ -380,6 +400,9 @@ impl Collection {
             false => Default::default(),
         };
         let wanted = |s: &Source| !earlier.is_some_and(|e| e.is_complete(*s));
+        let not_asked =
+            Access::Unavailable("Exchange Online was not asked for (--exchange)".into());
+        let access = access.unwrap_or(&not_asked);
         let input = PlanInput {
             targets,
             entra: params.entra,
@@ -415,6 +438,10 @@ impl Collection {
                             .await
                     }
                     Plan::Messages { ids } => messages(collector, targets, &ids).await,
+                    Plan::Cmdlets(cmdlets) => {
+                        collector.exchange_source(source, &cmdlets, access).await
+                    }
+                    Plan::ImportOnly => collector.import_only(source),
                 }
             }
         });
@@ -536,6 +563,32 @@ impl Collection {
         }
         Ok(())
     }
+}
+
+/// With Exchange sources to collect: what the app may run there. Refuses
+/// (before anything is collected) an app that could change the tenant.
+async fn exchange_access(
+    client: &ReadOnlyClient,
+    sources: &[Source],
+) -> Result<Option<Access>, JobError> {
+    if !sources.iter().any(|s| s.is_exchange()) {
+        return Ok(None);
+    }
+    let tenant = client
+        .tokens()
+        .identity()
+        .and_then(|c| c["tid"].as_str().map(String::from))
+        .unwrap_or_default();
+    let access = check_access(client, &tenant).await?;
+    match &access {
+        Access::ReadOnly { cmdlets } => tracing::info!(
+            "Exchange Online: the app may run {} cmdlets, all Get- ({})",
+            cmdlets.len(),
+            cmdlets.join(", ")
+        ),
+        Access::Unavailable(why) => tracing::warn!("Exchange Online sources unavailable: {why}"),
+    }
+    Ok(Some(access))
 }
 
 /// Seals the work folder, with the operator's token identity as provenance.

@@ -153,11 +153,10 @@ pub struct FetchLater {
 impl FetchLater {
     /// From the run's command line (secrets already redacted).
     pub fn new(command_line: &[String], workdir: &Path, source: &str) -> Self {
-        let resume = without(command_line, &["--resume"]);
+        let mut resume = without(command_line, &["--resume"]);
+        resume.extend(["--resume".to_string(), workdir.display().to_string()]);
         let mut again = without(command_line, &["--resume", "--sources"]);
         again.extend(["--sources".to_string(), source.to_string()]);
-        let mut resume = resume;
-        resume.extend(["--resume".to_string(), workdir.display().to_string()]);
         Self {
             resume: shell_line(&resume),
             new_package: shell_line(&again),

@@ -27,8 +27,21 @@ pub fn leaf_paths(record: &Value, out: &mut Vec<String>) {
     walk(record, &mut |path, _| out.push(path.to_string()));
 }
 
+/// Whether the leaf paths of `record` are exactly `paths`, in order, without
+/// allocating: records of one source nearly always share one shape, so the
+/// writers check this first and redo the column work only when it differs.
+pub fn same_leaf_paths(record: &Value, paths: &[String]) -> bool {
+    let mut i = 0;
+    let mut same = true;
+    walk(record, &mut |path, _| {
+        same = same && paths.get(i).is_some_and(|p| p == path);
+        i += 1;
+    });
+    same && i == paths.len()
+}
+
 /// Calls `leaf(path, value)` for every leaf of `record`, in field order.
-fn walk(record: &Value, leaf: &mut dyn FnMut(&str, &Value)) {
+pub(crate) fn walk(record: &Value, leaf: &mut dyn FnMut(&str, &Value)) {
     match record {
         Value::Object(map) if !map.is_empty() => walk_object(map, &mut String::new(), leaf),
         other => leaf("value", other),
@@ -55,15 +68,27 @@ fn walk_object(
 }
 
 fn cell_text(value: &Value) -> String {
+    let mut out = String::new();
+    cell_text_into(value, &mut out);
+    out
+}
+
+/// The CSV text of a leaf, appended to `out` (a reused buffer).
+pub(crate) fn cell_text_into(value: &Value, out: &mut String) {
+    use std::fmt::Write;
     match value {
-        Value::Null => String::new(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
+        Value::Null => {}
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+        }
         Value::String(s) => match parse_iso_datetime(s) {
-            Some(t) => t.to_rfc3339_z(),
-            None => s.clone(),
+            Some(t) => out.push_str(&t.to_rfc3339_z()),
+            None => out.push_str(s),
         },
-        Value::Array(_) | Value::Object(_) => value.to_string(),
+        Value::Array(_) | Value::Object(_) => {
+            let _ = write!(out, "{value}");
+        }
     }
 }
 
@@ -109,6 +134,19 @@ mod tests {
         flatten_record(&rec, &mut cells);
         leaf_paths(&rec, &mut paths);
         assert_eq!(paths, cells.into_iter().map(|(p, _)| p).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn same_shape_is_seen_without_rebuilding_paths() {
+        let mut paths = Vec::new();
+        leaf_paths(&json!({"a": 1, "b": {"c": 2}}), &mut paths);
+        assert!(same_leaf_paths(&json!({"a": 5, "b": {"c": "x"}}), &paths));
+        assert!(!same_leaf_paths(&json!({"a": 5, "b": {"d": 1}}), &paths));
+        assert!(!same_leaf_paths(&json!({"a": 5}), &paths));
+        assert!(!same_leaf_paths(
+            &json!({"a": 5, "b": {"c": 2}, "e": 1}),
+            &paths
+        ));
     }
 
     #[test]

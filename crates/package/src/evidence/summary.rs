@@ -1,6 +1,7 @@
 //! Per-source summaries, left beside the evidence so that sealing can put them in
 //! the manifest and check that no evidence file changed after it was written.
 
+use crate::dedup::IdConflicts;
 use serde::{Deserialize, Serialize};
 
 /// Completeness of one source, as the manifest, console and exit code report it.
@@ -43,6 +44,9 @@ pub struct SourceSummary {
     /// Number of CSV columns (leaf fields found in any record).
     pub csv_columns: u64,
     pub files: Vec<FileDigest>,
+    /// Records kept although an earlier, different record had their id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_conflicts: Option<IdConflicts>,
     /// Free-form details a collector or importer adds (query, windows, pages, retries).
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub details: serde_json::Map<String, serde_json::Value>,

@@ -1,8 +1,9 @@
 //! The per-source evidence writer.
 
-use super::flatten::{flatten_record, leaf_paths};
+use super::flatten::{cell_text_into, flatten_record, leaf_paths, same_leaf_paths, walk};
 use super::summary::{FileDigest, SourceStatus, SourceSummary};
 use super::EvidenceError;
+use crate::dedup::IdConflicts;
 use crate::hashing::HashingWriter;
 use crate::layout;
 use crate::timefmt::{format_utc, parse_iso_datetime};
@@ -44,6 +45,9 @@ pub struct EvidenceWriter {
     last: Option<DateTime<Utc>>,
     /// Scratch buffer for one record's column paths.
     paths: Vec<String>,
+    id_conflicts: Option<IdConflicts>,
+    /// Scratch buffer for one record's JSON text.
+    line: Vec<u8>,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> EvidenceError + '_ {
@@ -92,6 +96,8 @@ impl EvidenceWriter {
             first: None,
             last: None,
             paths: Vec::new(),
+            id_conflicts: None,
+            line: Vec::with_capacity(4096),
         })
     }
 
@@ -99,6 +105,11 @@ impl EvidenceWriter {
     pub fn with_time_field(mut self, field: &str) -> Self {
         self.time_field = Some(field.split('.').map(str::to_string).collect());
         self
+    }
+
+    /// Records the summary as kept despite sharing an id (see [`crate::dedup`]).
+    pub fn set_id_conflicts(&mut self, conflicts: Option<IdConflicts>) {
+        self.id_conflicts = conflicts;
     }
 
     /// Records written so far.
@@ -113,8 +124,13 @@ impl EvidenceWriter {
                 .write_all(b",\n")
                 .map_err(io_err(&self.json_path))?;
         }
-        serde_json::to_writer(&mut self.json, record)
-            .map_err(|e| io_err(&self.json_path)(e.into()))?;
+        // Serialised into a reused buffer, then hashed and written in one call
+        // (serde writes token by token; hashing each token costs more than the text).
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, record).expect("a Value serialises");
+        self.json
+            .write_all(&self.line)
+            .map_err(io_err(&self.json_path))?;
         self.records += 1;
         self.note_columns(record);
         self.note_time(record);
@@ -122,9 +138,14 @@ impl EvidenceWriter {
     }
 
     fn note_columns(&mut self, record: &Value) {
+        // `paths` holds the last record's leaf paths: the same shape adds no column.
+        if same_leaf_paths(record, &self.paths) {
+            return;
+        }
         leaf_paths(record, &mut self.paths);
-        disambiguate(self.paths.iter_mut());
-        for name in &self.paths {
+        let mut names = self.paths.clone();
+        disambiguate(names.iter_mut());
+        for name in &names {
             if !self.column_index.contains_key(name) {
                 self.column_index.insert(name.clone(), self.columns.len());
                 self.columns.push(name.clone());
@@ -194,6 +215,7 @@ impl EvidenceWriter {
                     sha256: csv_sha,
                 },
             ],
+            id_conflicts: self.id_conflicts.take(),
             details,
         };
         write_summary(&self.workdir, &summary)?;
@@ -222,7 +244,13 @@ fn disambiguate<'a>(names: impl Iterator<Item = &'a mut String>) {
     }
 }
 
-/// Second pass: reads the JSON just written (one record per line) and writes the CSV.
+/// Lines of the JSON file handed to a CSV worker at a time.
+const BATCH_LINES: usize = 512;
+
+/// Second pass: reads the JSON just written (one record per line) and writes
+/// the CSV. Parsing and flattening run on worker threads in batches of lines
+/// (one per core, at most two batches each in flight, so memory stays a few
+/// batches); this thread reads the lines and writes the rows in order.
 fn write_csv(
     json_path: &Path,
     csv_path: &Path,
@@ -236,49 +264,174 @@ fn write_csv(
         .enumerate()
         .map(|(i, c)| (c.as_str(), i))
         .collect();
-    {
-        let mut csv = csv::WriterBuilder::new()
+    let csv_err = |e: csv::Error| io_err(csv_path)(std::io::Error::other(e));
+    if !columns.is_empty() {
+        let mut header = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
-            .from_writer(&mut out);
-        let csv_err = |e: csv::Error| io_err(csv_path)(std::io::Error::other(e));
-        if !columns.is_empty() {
-            csv.write_record(columns).map_err(csv_err)?;
+            .from_writer(Vec::new());
+        header.write_record(columns).map_err(csv_err)?;
+        let bytes = header
+            .into_inner()
+            .map_err(|e| csv_err(e.into_error().into()))?;
+        out.write_all(&bytes).map_err(io_err(csv_path))?;
+    }
+    let reader = BufReader::with_capacity(
+        256 * 1024,
+        File::open(json_path).map_err(io_err(json_path))?,
+    );
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    type Batch = (u64, u64, Vec<String>);
+    let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<Batch>(workers * 2);
+    let work_rx = std::sync::Mutex::new(work_rx);
+    let (done_tx, done_rx) =
+        std::sync::mpsc::sync_channel::<(u64, Result<Vec<u8>, EvidenceError>)>(workers * 2);
+    let index = &index;
+    std::thread::scope(|scope| -> Result<(), EvidenceError> {
+        for _ in 0..workers {
+            let (work_rx, done_tx) = (&work_rx, done_tx.clone());
+            scope.spawn(move || {
+                let mut rows = CsvRows::new(columns.len(), index);
+                loop {
+                    let next = work_rx.lock().expect("not poisoned").recv();
+                    let Ok((seq, first_line, lines)) = next else {
+                        return;
+                    };
+                    let bytes = rows.batch(json_path, first_line, &lines);
+                    if done_tx.send((seq, bytes)).is_err() {
+                        return;
+                    }
+                }
+            });
         }
-        let reader = BufReader::with_capacity(
-            256 * 1024,
-            File::open(json_path).map_err(io_err(json_path))?,
-        );
-        let mut row: Vec<String> = vec![String::new(); columns.len()];
-        let mut cells = Vec::new();
-        for (n, line) in reader.lines().enumerate() {
-            let line = line.map_err(io_err(json_path))?;
-            let body = line.strip_suffix(',').unwrap_or(&line);
-            if n == 0 || body == "]" {
-                continue;
+        drop(done_tx);
+        let mut pending = std::collections::BTreeMap::new();
+        let mut next_out = 0u64;
+        let mut sent = 0u64;
+        let mut received = 0u64;
+        let mut write = |pending: &mut std::collections::BTreeMap<u64, Vec<u8>>,
+                         next_out: &mut u64|
+         -> Result<(), EvidenceError> {
+            while let Some(bytes) = pending.remove(next_out) {
+                out.write_all(&bytes).map_err(io_err(csv_path))?;
+                *next_out += 1;
             }
-            let record: Value = serde_json::from_str(body).map_err(|e| EvidenceError::Corrupt {
-                path: json_path.to_path_buf(),
-                line: n as u64 + 1,
-                reason: e.to_string(),
-            })?;
-            flatten_record(&record, &mut cells);
-            disambiguate(cells.iter_mut().map(|(name, _)| name));
-            row.iter_mut().for_each(String::clear);
-            for (name, text) in cells.drain(..) {
-                if let Some(&i) = index.get(name.as_str()) {
-                    row[i] = text;
+            Ok(())
+        };
+        let mut lines = reader.lines();
+        let mut line_no = 0u64;
+        loop {
+            let mut batch = Vec::with_capacity(BATCH_LINES);
+            let first = line_no + 1;
+            for line in lines.by_ref() {
+                line_no += 1;
+                batch.push(line.map_err(io_err(json_path))?);
+                if batch.len() == BATCH_LINES {
+                    break;
                 }
             }
-            csv.write_record(&row).map_err(csv_err)?;
+            if batch.is_empty() {
+                break;
+            }
+            // Keep at most a few batches in flight: collect before sending more.
+            while sent - received >= (workers * 2) as u64 {
+                let (seq, bytes) = done_rx.recv().expect("workers alive");
+                received += 1;
+                pending.insert(seq, bytes?);
+                write(&mut pending, &mut next_out)?;
+            }
+            work_tx.send((sent, first, batch)).expect("workers alive");
+            sent += 1;
         }
-        csv.flush().map_err(io_err(csv_path))?;
-    }
+        drop(work_tx);
+        while received < sent {
+            let (seq, bytes) = done_rx.recv().expect("workers alive");
+            received += 1;
+            pending.insert(seq, bytes?);
+            write(&mut pending, &mut next_out)?;
+        }
+        Ok(())
+    })?;
     let (buf, size, sha) = out.finish();
     let file = buf
         .into_inner()
         .map_err(|e| io_err(csv_path)(e.into_error()))?;
     file.sync_all().map_err(io_err(csv_path))?;
     Ok((size, sha))
+}
+
+/// One CSV worker's state: the last record shape's columns, reused while the
+/// records keep that shape (no per-cell column look-up, no path strings).
+struct CsvRows<'a> {
+    index: &'a HashMap<&'a str, usize>,
+    shape: Vec<String>,
+    slots: Vec<usize>,
+    row: Vec<String>,
+    cells: Vec<(String, String)>,
+}
+
+impl<'a> CsvRows<'a> {
+    fn new(width: usize, index: &'a HashMap<&'a str, usize>) -> Self {
+        Self {
+            index,
+            shape: Vec::new(),
+            slots: Vec::new(),
+            row: vec![String::new(); width],
+            cells: Vec::new(),
+        }
+    }
+
+    /// The CSV rows of a batch of JSON lines starting at line `first`.
+    fn batch(
+        &mut self,
+        json_path: &Path,
+        first: u64,
+        lines: &[String],
+    ) -> Result<Vec<u8>, EvidenceError> {
+        let mut csv = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(Vec::with_capacity(lines.len() * 512));
+        for (k, line) in lines.iter().enumerate() {
+            let body = line.strip_suffix(',').unwrap_or(line);
+            if (first == 1 && k == 0) || body == "]" {
+                continue;
+            }
+            let record: Value = serde_json::from_str(body).map_err(|e| EvidenceError::Corrupt {
+                path: json_path.to_path_buf(),
+                line: first + k as u64,
+                reason: e.to_string(),
+            })?;
+            self.fill(&record);
+            csv.write_record(&self.row)
+                .map_err(|e| io_err(json_path)(std::io::Error::other(e)))?;
+        }
+        csv.into_inner()
+            .map_err(|e| io_err(json_path)(std::io::Error::other(e.into_error())))
+    }
+
+    /// Puts `record`'s cells in `row`, by column.
+    fn fill(&mut self, record: &Value) {
+        self.row.iter_mut().for_each(String::clear);
+        if !same_leaf_paths(record, &self.shape) {
+            flatten_record(record, &mut self.cells);
+            let mut names: Vec<String> = self.cells.drain(..).map(|(n, _)| n).collect();
+            self.shape.clone_from(&names);
+            disambiguate(names.iter_mut());
+            self.slots = names
+                .iter()
+                .map(|n| self.index.get(n.as_str()).copied().unwrap_or(usize::MAX))
+                .collect();
+        }
+        let (row, slots) = (&mut self.row, &self.slots);
+        let mut i = 0;
+        walk(record, &mut |_, leaf| {
+            if let Some(cell) = slots.get(i).and_then(|&s| row.get_mut(s)) {
+                cell_text_into(leaf, cell);
+            }
+            i += 1;
+        });
+    }
 }
 
 /// Leaves `summary` beside the evidence for the sealer (sources whose files are

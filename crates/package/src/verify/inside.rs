@@ -9,16 +9,15 @@ use crate::layout;
 use crate::manifest::{sha256sums, Manifest, MANIFEST_FORMAT};
 use crate::merkle::merkle_root;
 use crate::names;
-use crate::paths::PackagePaths;
+use crate::reader::{PackageFile, PackageReader, ReadSeek};
 use crate::seal::Seal;
 use std::collections::{BTreeMap, HashSet};
-use std::fs::File;
 use std::io::{self, BufReader, Read};
 
 /// Largest `manifest.json`, `SHA256SUMS` or `custody.jsonl` read into memory.
 const MAX_DOCUMENT: u64 = 512 << 20;
 
-type Archive = zip::ZipArchive<age::stream::StreamReader<BufReader<File>>>;
+type Archive = zip::ZipArchive<crate::crypto::Plaintext<BufReader<Box<dyn ReadSeek>>>>;
 
 /// One entry, from the central directory.
 struct Entry {
@@ -32,7 +31,7 @@ type Digests = BTreeMap<String, (u64, String)>;
 
 pub(super) fn run(
     checks: &mut Checks,
-    paths: &PackagePaths,
+    paths: &dyn PackageReader,
     seal: &Seal,
     opts: Inside<'_>,
     sink: &mut dyn EntrySink,
@@ -82,9 +81,13 @@ pub(super) fn run(
     checks.add(CheckName::CollectionLog, check_collection_log(&mut zip));
 }
 
-fn open_archive(paths: &PackagePaths, opts: &Inside<'_>) -> Result<Archive, String> {
-    let file = File::open(&paths.ciphertext)
-        .map_err(|e| format!("cannot read {}: {e}", paths.ciphertext.display()))?;
+fn open_archive(paths: &dyn PackageReader, opts: &Inside<'_>) -> Result<Archive, String> {
+    let file = paths.open(PackageFile::Ciphertext).map_err(|e| {
+        format!(
+            "cannot read {}: {e}",
+            paths.describe(PackageFile::Ciphertext)
+        )
+    })?;
     let stream = opts
         .identities
         .decrypt(BufReader::with_capacity(1 << 20, file))
@@ -294,7 +297,7 @@ fn check_manifest(
     match manifest {
         _ if manifest_sha != seal.manifest.sha256 => Err(format!(
             "manifest.json SHA-256 is {manifest_sha}, the seal says {}",
-            seal.manifest.sha256
+            super::shown(&seal.manifest.sha256)
         )),
         None => Err("manifest.json is not a m365-preserve manifest".into()),
         Some(m) => Ok(format!(
@@ -367,7 +370,8 @@ fn check_merkle(manifest: &Manifest, seal: &Seal) -> Result<String, String> {
     } else {
         Err(format!(
             "recomputed {root}; manifest says {}, seal says {}",
-            manifest.merkle_root, seal.manifest.merkle_root
+            super::shown(&manifest.merkle_root),
+            super::shown(&seal.manifest.merkle_root)
         ))
     }
 }

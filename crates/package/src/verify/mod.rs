@@ -11,7 +11,7 @@ mod outside;
 use crate::crypto::Identities;
 use crate::custody::CustodyEvent;
 use crate::hashing::sha256_reader;
-use crate::paths::PackagePaths;
+use crate::reader::{PackageFile, PackageReader};
 use crate::seal::Completeness;
 use serde::Serialize;
 use std::io::{self, Read};
@@ -77,6 +77,16 @@ pub struct Check {
     pub detail: String,
 }
 
+/// A value read from the package, as a report shows it: at most 200
+/// characters, so a hostile seal cannot fill the terminal or the report.
+fn shown(value: &str) -> std::borrow::Cow<'_, str> {
+    const MAX: usize = 200;
+    match value.char_indices().nth(MAX) {
+        None => value.into(),
+        Some((end, _)) => format!("{}… ({} bytes)", &value[..end], value.len()).into(),
+    }
+}
+
 /// The result of verifying a package.
 #[derive(Debug, Clone, Serialize)]
 pub struct VerifyReport {
@@ -133,13 +143,13 @@ impl Checks {
 
 /// Verifies a package; `inside` adds the checks that need the decryption key.
 pub fn verify(
-    paths: &PackagePaths,
+    paths: &dyn PackageReader,
     trusted_signer: Option<&str>,
     inside: Option<(Inside<'_>, &mut dyn EntrySink)>,
 ) -> VerifyReport {
     let mut checks = Checks(Vec::new());
     let mut report = VerifyReport {
-        package: paths.ciphertext.display().to_string(),
+        package: paths.describe(PackageFile::Ciphertext),
         ok: false,
         case_id: None,
         completeness: None,

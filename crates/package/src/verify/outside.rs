@@ -4,28 +4,36 @@
 use super::{CheckName, Checks};
 use crate::custody::{self, CustodyAction, CustodyEvent};
 use crate::hashing::{sha256_hex, sha256_reader};
-use crate::paths::PackagePaths;
+use crate::reader::{PackageFile, PackageReader};
 use crate::seal::{Seal, SEAL_FORMAT};
 use crate::signing::{self, SEAL_NAMESPACE};
-use std::fs::File;
 use std::io::BufReader;
 
 /// Reads and parses the seal (check `seal`); `None` stops verification.
-pub(super) fn read_seal(checks: &mut Checks, paths: &PackagePaths) -> Option<(Seal, Vec<u8>)> {
-    let bytes = match std::fs::read(&paths.seal) {
+pub(super) fn read_seal(checks: &mut Checks, paths: &dyn PackageReader) -> Option<(Seal, Vec<u8>)> {
+    let bytes = match paths.read_all(PackageFile::Seal) {
         Ok(b) => b,
         Err(e) => {
             checks.add(
                 CheckName::Seal,
-                Err(format!("cannot read {}: {e}", paths.seal.display())),
+                Err(format!(
+                    "cannot read {}: {e}",
+                    paths.describe(PackageFile::Seal)
+                )),
             );
             return None;
         }
     };
     let result = match serde_json::from_slice::<Seal>(&bytes) {
         Ok(seal) if seal.format == SEAL_FORMAT => Ok(seal),
-        Ok(seal) => Err(format!("unknown seal format {:?}", seal.format)),
-        Err(e) => Err(format!("{} is not a valid seal: {e}", paths.seal.display())),
+        Ok(seal) => Err(format!(
+            "unknown seal format {:?}",
+            super::shown(&seal.format)
+        )),
+        Err(e) => Err(format!(
+            "{} is not a valid seal: {e}",
+            paths.describe(PackageFile::Seal)
+        )),
     };
     match result {
         Ok(seal) => {
@@ -33,7 +41,9 @@ pub(super) fn read_seal(checks: &mut Checks, paths: &PackagePaths) -> Option<(Se
                 CheckName::Seal,
                 Ok(format!(
                     "case {} sealed {} by {}",
-                    seal.case_id, seal.times.sealed, seal.examiner
+                    super::shown(&seal.case_id),
+                    super::shown(&seal.times.sealed),
+                    super::shown(&seal.examiner)
                 )),
             );
             Some((seal, bytes))
@@ -46,13 +56,21 @@ pub(super) fn read_seal(checks: &mut Checks, paths: &PackagePaths) -> Option<(Se
 }
 
 pub(super) fn signature(
-    paths: &PackagePaths,
+    paths: &dyn PackageReader,
     seal: &Seal,
     seal_bytes: &[u8],
     trusted: Option<&str>,
 ) -> Result<String, String> {
-    let sig = std::fs::read_to_string(&paths.signature)
-        .map_err(|e| format!("cannot read {}: {e}", paths.signature.display()))?;
+    let cannot = |e: &dyn std::fmt::Display| {
+        format!(
+            "cannot read {}: {e}",
+            paths.describe(PackageFile::Signature)
+        )
+    };
+    let sig = paths
+        .read_all(PackageFile::Signature)
+        .map_err(|e| cannot(&e))
+        .and_then(|b| String::from_utf8(b).map_err(|e| cannot(&e)))?;
     let actual = signing::fingerprint_of(&seal.signer.public_key)?;
     if actual != seal.signer.fingerprint {
         return Err("the seal's signer fingerprint does not match its public key".into());
@@ -78,11 +96,15 @@ pub(super) fn signature(
     }
 }
 
-pub(super) fn ciphertext(paths: &PackagePaths, seal: &Seal) -> Result<String, String> {
-    let file = File::open(&paths.ciphertext)
-        .map_err(|e| format!("cannot read {}: {e}", paths.ciphertext.display()))?;
-    let (size, sha) =
-        sha256_reader(BufReader::with_capacity(1 << 20, file)).map_err(|e| e.to_string())?;
+pub(super) fn ciphertext(paths: &dyn PackageReader, seal: &Seal) -> Result<String, String> {
+    let cannot = |e: std::io::Error| {
+        format!(
+            "cannot read {}: {e}",
+            paths.describe(PackageFile::Ciphertext)
+        )
+    };
+    let file = paths.open(PackageFile::Ciphertext).map_err(cannot)?;
+    let (size, sha) = sha256_reader(BufReader::with_capacity(1 << 20, file)).map_err(cannot)?;
     if size != seal.ciphertext.size {
         return Err(format!(
             "size is {size} bytes, the seal says {} (truncated or extended)",
@@ -92,7 +114,7 @@ pub(super) fn ciphertext(paths: &PackagePaths, seal: &Seal) -> Result<String, St
     if sha != seal.ciphertext.sha256 {
         return Err(format!(
             "SHA-256 is {sha}, the seal says {}",
-            seal.ciphertext.sha256
+            super::shown(&seal.ciphertext.sha256)
         ));
     }
     Ok(format!("{size} bytes, SHA-256 {sha}"))
@@ -100,15 +122,24 @@ pub(super) fn ciphertext(paths: &PackagePaths, seal: &Seal) -> Result<String, St
 
 /// The custody log's check and the events it holds.
 pub(super) fn custody(
-    paths: &PackagePaths,
+    paths: &dyn PackageReader,
     seal: &Seal,
     seal_bytes: &[u8],
 ) -> (Result<String, String>, Vec<CustodyEvent>) {
-    let text = match std::fs::read_to_string(&paths.custody) {
-        Ok(t) => t,
+    let text = match paths.read_all(PackageFile::Custody).map(String::from_utf8) {
+        Ok(Ok(t)) => t,
+        Ok(Err(e)) => {
+            return (
+                Err(format!("{}: {e}", paths.describe(PackageFile::Custody))),
+                Vec::new(),
+            )
+        }
         Err(e) => {
             return (
-                Err(format!("cannot read {}: {e}", paths.custody.display())),
+                Err(format!(
+                    "cannot read {}: {e}",
+                    paths.describe(PackageFile::Custody)
+                )),
                 Vec::new(),
             )
         }

@@ -2,4 +2,5 @@
 //! property tests of the name policy and of every reader of outside input.
 
 mod common;
+mod hostile;
 mod names;

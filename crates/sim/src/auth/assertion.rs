@@ -56,6 +56,10 @@ struct RegisteredCertificate {
     x5t: String,
     x5t_s256: String,
     key: RsaPublicKey,
+    /// The certificate's validity (epoch seconds), which Entra holds as the
+    /// key credential's start and end.
+    not_before: i64,
+    not_after: i64,
 }
 
 impl AssertionVerifier {
@@ -67,12 +71,16 @@ impl AssertionVerifier {
         for app in apps {
             for (i, cert) in app.certificates.iter().enumerate() {
                 match parse_certificate(&cert.certificate_pem) {
-                    Ok((der, key)) => certificates.push(RegisteredCertificate {
-                        client_id: app.client_id.clone(),
-                        x5t: URL_SAFE_NO_PAD.encode(Sha1::digest(&der)),
-                        x5t_s256: URL_SAFE_NO_PAD.encode(Sha256::digest(&der)),
-                        key,
-                    }),
+                    Ok((der, key, (not_before, not_after))) => {
+                        certificates.push(RegisteredCertificate {
+                            client_id: app.client_id.clone(),
+                            x5t: URL_SAFE_NO_PAD.encode(Sha1::digest(&der)),
+                            x5t_s256: URL_SAFE_NO_PAD.encode(Sha256::digest(&der)),
+                            key,
+                            not_before,
+                            not_after,
+                        })
+                    }
                     Err(problem) => tracing::warn!(
                         client_id = %app.client_id,
                         certificate = i,
@@ -90,7 +98,7 @@ impl AssertionVerifier {
     /// Accepts `assertion` for `expected.client_id` or says why not.
     pub(super) fn verify(&self, assertion: &str, expected: &Expected) -> Result<(), OAuthError> {
         let jwt = Jwt::parse(assertion)?;
-        let key = self.key(expected.client_id, &jwt)?;
+        let key = self.key(expected.client_id, &jwt, expected.now)?;
         jwt.verify_signature(key)?;
         check_subject(&jwt.claims, expected.client_id)?;
         check_audience(&jwt.claims, expected.audiences)?;
@@ -99,19 +107,40 @@ impl AssertionVerifier {
     }
 
     /// The public key of the app's certificate the header names (AADSTS700027
-    /// when the app has no such certificate).
-    fn key(&self, client_id: &str, jwt: &Jwt) -> Result<&RsaPublicKey, OAuthError> {
-        self.certificates
-            .iter()
-            .find(|c| {
-                c.client_id == client_id
-                    && match jwt.alg {
-                        Alg::Ps256 => c.x5t_s256 == jwt.thumbprint,
-                        Alg::Rs256 => c.x5t == jwt.thumbprint,
-                    }
-            })
-            .map(|c| &c.key)
-            .ok_or_else(|| {
+    /// when the app has no such certificate, or when it is outside its
+    /// validity at `now`, the key's start and end dates shown as Entra does).
+    fn key(&self, client_id: &str, jwt: &Jwt, now: i64) -> Result<&RsaPublicKey, OAuthError> {
+        let found = self.certificates.iter().find(|c| {
+            c.client_id == client_id
+                && match jwt.alg {
+                    Alg::Ps256 => c.x5t_s256 == jwt.thumbprint,
+                    Alg::Rs256 => c.x5t == jwt.thumbprint,
+                }
+        });
+        if let Some(c) = found.filter(|c| now > c.not_after || now < c.not_before) {
+            let day = |t: i64| {
+                chrono::DateTime::from_timestamp(t, 0)
+                    .map(|d| d.format("%m/%d/%Y %H:%M:%S").to_string())
+                    .unwrap_or_default()
+            };
+            let reason = if now > c.not_after {
+                "The key used is expired."
+            } else {
+                "The key used is not yet valid."
+            };
+            return Err(OAuthError::invalid_client(
+                700027,
+                format!(
+                    "Client assertion contains an invalid signature. [Reason - {reason}, \
+                     Thumbprint of key used by client: '{}', Found key 'Start={}, End={}', Please visit the Azure Portal, \
+                     Graph Explorer or directly use MS Graph to see configured keys for app Id '{client_id}'.]",
+                    jwt.thumbprint,
+                    day(c.not_before),
+                    day(c.not_after)
+                ),
+            ));
+        }
+        found.map(|c| &c.key).ok_or_else(|| {
                 OAuthError::invalid_client(
                     700027,
                     format!(
@@ -153,7 +182,10 @@ impl AssertionVerifier {
 }
 
 /// Reads a PEM certificate: its DER (what the thumbprints hash) and RSA key.
-fn parse_certificate(pem: &str) -> Result<(Vec<u8>, RsaPublicKey), String> {
+/// A certificate's DER, RSA key and validity (epoch seconds).
+type Parsed = (Vec<u8>, RsaPublicKey, (i64, i64));
+
+fn parse_certificate(pem: &str) -> Result<Parsed, String> {
     const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
     const END: &str = "-----END CERTIFICATE-----";
     let body = pem
@@ -169,7 +201,13 @@ fn parse_certificate(pem: &str) -> Result<(Vec<u8>, RsaPublicKey), String> {
         .map_err(|e| format!("not an X.509 certificate: {e}"))?;
     let key = RsaPublicKey::try_from(cert.tbs_certificate.subject_public_key_info.owned_to_ref())
         .map_err(|e| format!("not an RSA public key: {e}"))?;
-    Ok((der, key))
+    let validity = &cert.tbs_certificate.validity;
+    let secs = |t: x509_cert::time::Time| t.to_unix_duration().as_secs() as i64;
+    Ok((
+        der,
+        key,
+        (secs(validity.not_before), secs(validity.not_after)),
+    ))
 }
 
 #[derive(Debug, Clone, Copy)]

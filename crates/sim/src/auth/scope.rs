@@ -11,10 +11,10 @@
 
 use super::response::OAuthError;
 use crate::fixture::App;
-use crate::shared::{GRAPH_RESOURCE, MANAGE_RESOURCE};
+use crate::shared::{EXCHANGE_RESOURCE, GRAPH_RESOURCE, MANAGE_RESOURCE};
 
 /// The resources the simulator issues tokens for.
-const RESOURCES: [&str; 2] = [GRAPH_RESOURCE, MANAGE_RESOURCE];
+const RESOURCES: [&str; 3] = [GRAPH_RESOURCE, MANAGE_RESOURCE, EXCHANGE_RESOURCE];
 
 /// Scopes that name no resource permission.
 const OPENID_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];

@@ -3,11 +3,13 @@
 //! logs (signInActivity, devices' last sign-in) are computed from the sign-ins.
 
 use super::catalogue::*;
-use super::ids::{at, cloud_sid, exchange_id, guid, role_assignment_id, rule_id, secs, ticks};
+use super::ids::{at, cloud_sid, guid, role_assignment_id, rule_id, secs, ticks};
 use super::messages;
 use super::signins::{attacker_device_id, story_request_id};
 use super::story::*;
-use crate::fixture::{App as TokenApp, Authentication, Licence, Mailbox, Tenant};
+use crate::fixture::{
+    App as TokenApp, AppCertificate, Authentication, Exchange, Licence, Mailbox, Tenant,
+};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Value};
@@ -31,7 +33,7 @@ const fn graph_role(name: &'static str, id: &'static str) -> Permission {
 
 /// Every application permission the collector needs (admin-consented to it).
 pub fn tool_permissions() -> &'static [Permission] {
-    const PERMISSIONS: [Permission; 18] = [
+    const PERMISSIONS: [Permission; 19] = [
         graph_role("AuditLog.Read.All", "b0afded3-3588-46d8-8b3d-9842eff778da"),
         graph_role("Directory.Read.All", "7ab1d382-f21e-4acd-a863-ba3e13f7da61"),
         graph_role("User.Read.All", "df021288-bdef-4463-88db-98f22de89214"),
@@ -86,6 +88,13 @@ pub fn tool_permissions() -> &'static [Permission] {
             name: "ActivityFeed.Read",
             resource: MANAGEMENT_API,
             id: "594c1fb6-4f81-4475-ae41-0c394909246c",
+        },
+        // App-only Exchange Online (`--exchange`); app role id from
+        // <https://learn.microsoft.com/powershell/exchange/app-only-auth-powershell-v2>.
+        Permission {
+            name: "Exchange.ManageAsApp",
+            resource: EXCHANGE,
+            id: "dc50a0fb-09a3-484d-be87-e023b12c6440",
         },
     ];
     &PERMISSIONS
@@ -210,6 +219,8 @@ pub fn tenant(signins: &[Value]) -> Tenant {
         owned_objects,
         registered_devices: devices_by_user.clone(),
         owned_devices: devices_by_user,
+        // Exchange's own view is derived from these mailboxes (scenario::exchange).
+        exchange: Exchange::default(),
         mailboxes: roster().iter().map(|m| (m.id.clone(), mailbox(m))).collect(),
         authentication: roster().iter().map(|m| (m.id.clone(), authentication(m))).collect(),
         registration_details: roster().iter().map(registration).collect(),
@@ -241,7 +252,9 @@ fn token_apps() -> Vec<TokenApp> {
             client_id: TOOL.id.into(),
             display_name: TOOL.name.into(),
             secret_sha256: Some(secret.clone()),
-            certificates: Vec::new(),
+            certificates: vec![AppCertificate {
+                certificate_pem: super::DEMO_CERTIFICATE_PEM.into(),
+            }],
             delegated_scopes: roles.clone(),
             roles,
             public_client: true,
@@ -872,6 +885,14 @@ const FOLDERS: [&str; 9] = [
 ];
 
 pub use super::more::graph_folder_id;
+
+/// The name of the well-known folder whose Graph id is `id`.
+pub fn folder_name(member: &Member, id: &str) -> Option<&'static str> {
+    FOLDERS
+        .iter()
+        .copied()
+        .find(|f| graph_folder_id(member, f) == id)
+}
 
 fn mailbox(member: &Member) -> Mailbox {
     let root = graph_folder_id(member, "msgfolderroot");

@@ -18,6 +18,7 @@
 mod audits;
 mod catalogue;
 mod directory;
+mod exchange;
 mod ids;
 mod large;
 mod messages;
@@ -48,13 +49,25 @@ pub const LIMITED_CLIENT_ID: &str = catalogue::LIMITED.id;
 /// stores its SHA-256, and no real tenant accepts it.
 pub const DEMO_SECRET: &str = "sim-demo-secret";
 
+/// A certificate registered on the `m365-preserve` app, and its private key, for
+/// certificate sign-in (which `--exchange` requires). Like [`DEMO_SECRET`] they
+/// exist only in the simulator: no real tenant has this certificate registered,
+/// and the key is public in this repository.
+pub const DEMO_CERTIFICATE_PEM: &str = include_str!("../../data/demo-app.pem");
+pub const DEMO_PRIVATE_KEY_PEM: &str = include_str!("../../data/demo-app.key");
+
+/// The cmdlets the collector app's custom read-only Exchange roles hold.
+pub use exchange::READ_ONLY_CMDLETS;
+
 /// The compromise scenario, complete and in memory (`dir` is empty: its
 /// messages come from [`message_mime`]).
 pub fn default_fixture() -> Fixture {
     let signins = signins::generate();
+    let mut tenant = directory::tenant(&signins);
+    tenant.exchange = exchange::exchange(&tenant.mailboxes);
     Fixture {
         dir: PathBuf::new(),
-        tenant: directory::tenant(&signins),
+        tenant,
         directory_audits: audits::generate(&signins),
         audit_records: purview::generate(&signins),
         signins,

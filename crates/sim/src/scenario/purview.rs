@@ -304,10 +304,17 @@ pub fn generate(signins: &[Value]) -> Vec<Value> {
     let (start, end) = (at(WINDOW_START), at(super::ANCHOR));
     records.retain(|r| r.time >= start && r.time < end);
     records.sort_by_key(|r| std::cmp::Reverse(r.time));
-    records
+    let mut values: Vec<Value> = records
         .into_iter()
         .map(|r| r.into_value(&mut rng))
-        .collect()
+        .collect();
+    let forwarding = forwarding_set();
+    let newer = values
+        .iter()
+        .take_while(|v| v["createdDateTime"].as_str() >= forwarding["createdDateTime"].as_str())
+        .count();
+    values.insert(newer, forwarding);
+    values
 }
 
 /// UserLoggedIn / UserLoginFailed for an interactive sign-in.
@@ -616,28 +623,59 @@ fn inbox_rule(
     (time, operation, name): (&str, &'static str, &str),
     params: Vec<(&str, String)>,
 ) -> Record {
-    let victim = victim();
-    let mut r = Record::new(
-        at(time),
-        RecordType::ExchangeAdmin,
-        operation,
-        victim,
-        &format!("{}:{}", ATTACKER.ip, rng.gen_range(49_152..65_535)),
-    );
-    r.object_id = format!("{}\\{name}", victim.upn);
-    r.result = "True";
     let mut all = vec![
         ("AlwaysDeleteOutlookRulesBlob", "False".to_string()),
         ("Force", "False".to_string()),
     ];
     all.extend(params);
+    let object = format!("{}\\{name}", victim().upn);
+    admin_cmdlet(rng, session, (time, operation), &object, &all)
+}
+
+/// An Exchange cmdlet the attacker ran on `object` from Outlook on the web.
+fn admin_cmdlet(
+    rng: &mut impl Rng,
+    session: &str,
+    (time, operation): (&str, &'static str),
+    object: &str,
+    params: &[(&str, String)],
+) -> Record {
+    let mut r = Record::new(
+        at(time),
+        RecordType::ExchangeAdmin,
+        operation,
+        victim(),
+        &format!("{}:{}", ATTACKER.ip, rng.gen_range(49_152..65_535)),
+    );
+    r.object_id = object.to_string();
+    r.result = "True";
     r.field("AppId", json!(OUTLOOK_WEB.id))
         .field("ClientAppId", json!(""))
         .field("ExternalAccess", json!(false))
         .field("OrganizationName", json!(DOMAIN))
         .field("OriginatingServer", json!(EXCHANGE_SERVER))
-        .field("Parameters", admin_params(&all))
+        .field("Parameters", admin_params(params))
         .field("SessionId", json!(session))
+}
+
+/// The attacker's mailbox forwarding. It is made with a generator of its own,
+/// so that adding it left every other record of the scenario as it was.
+fn forwarding_set() -> Value {
+    let mut rng = ChaCha8Rng::seed_from_u64(0xf0_7a4d);
+    let session = super::signins::stolen_session().to_string();
+    let params = [
+        ("Identity", victim().upn.clone()),
+        ("ForwardingSmtpAddress", format!("smtp:{FORWARD_ADDRESS}")),
+        ("DeliverToMailboxAndForward", "True".to_string()),
+    ];
+    admin_cmdlet(
+        &mut rng,
+        &session,
+        (MAILBOX_FORWARDING_SET, "Set-Mailbox"),
+        &victim().upn,
+        &params,
+    )
+    .into_value(&mut rng)
 }
 
 /// The two rules (hide, forward) and the hide rule's later extension.

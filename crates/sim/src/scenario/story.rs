@@ -42,6 +42,9 @@ pub const GUEST_INVITED: &str = "2026-11-19T00:31:20Z";
 /// The business e-mail compromise: 佐藤's mailbox tells a customer to pay the
 /// November invoice into "our new account".
 pub const BEC_SENT: &str = "2026-11-19T01:22:45Z";
+/// The attacker sets mailbox forwarding (`Set-Mailbox -ForwardingSmtpAddress`,
+/// keeping a copy in the mailbox): everything now also goes to the look-alike.
+pub const MAILBOX_FORWARDING_SET: &str = "2026-11-19T00:48:31Z";
 /// More words are added to the hiding rule.
 pub const RULE_HIDE_UPDATED: &str = "2026-11-19T02:02:10Z";
 /// Password spray against the Global Administrator (ends in a lockout).

@@ -617,6 +617,32 @@ async fn certificate_assertions_are_accepted_in_both_documented_formats() {
 }
 
 #[tokio::test]
+async fn an_assertion_signed_with_an_expired_certificate_is_refused() {
+    // The test certificate is valid for a day from when it is made (the
+    // other tests show it accepted); here three simulated days pass in 300 ms.
+    cert();
+    let sim = Sim::start(1_000_000.0, None).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let late = sign(
+        &thumbprint_headers(Format::Ps256),
+        &claims(&sim, &sim.token_url()),
+    );
+    let r = assertion_token(&sim, &late, GRAPH_DEFAULT).await;
+    assert_oauth_error(
+        &r,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        700027,
+        &late,
+    );
+    assert!(
+        r.text.contains("The key used is expired") && r.text.contains("Found key 'Start="),
+        "{}",
+        r.text
+    );
+}
+
+#[tokio::test]
 async fn bad_certificate_assertions_are_refused_with_entra_codes() {
     let sim = Sim::start(1.0, None).await;
     let aud = sim.token_url();
