@@ -556,14 +556,7 @@ impl Pager<'_> {
             _ => return Err(invalid("not a JSON collection".into())),
         };
         if let Some(link) = next_link.or(fetched.next_page_uri.clone()) {
-            let url = Url::parse(&link)
-                .map_err(|e| invalid(format!("next page link {link:?} is not a URL: {e}")))?;
-            // Never send the token to a host the first request did not go to.
-            if url.origin() != req.url.origin() {
-                return Err(invalid(format!(
-                    "next page link points to another host: {link}"
-                )));
-            }
+            let url = next_page_url(&req.url, &link).map_err(invalid)?;
             self.next = Some(Request { url, ..req.clone() });
         }
         Ok(Some(Page {
@@ -573,5 +566,100 @@ impl Pager<'_> {
             raw_path: fetched.raw_path,
             attempts: fetched.attempts,
         }))
+    }
+}
+
+/// The next page's URL from the service's `@odata.nextLink` (or Management
+/// API `NextPageUri`): an absolute URL on the origin of the page that gave it,
+/// so the token is never sent to a host the first request did not go to.
+/// Graph documents the link as opaque and absolute
+/// (<https://learn.microsoft.com/graph/paging>); anything else is refused.
+fn next_page_url(page: &Url, link: &str) -> Result<Url, String> {
+    let url = Url::parse(link)
+        .map_err(|e| format!("next page link {:?} is not a URL: {e}", shown(link)))?;
+    if url.origin() != page.origin() {
+        return Err(format!(
+            "next page link points to another host: {}",
+            shown(link)
+        ));
+    }
+    Ok(url)
+}
+
+/// At most 200 characters of a link, for messages (a hostile service could
+/// send megabytes).
+fn shown(link: &str) -> String {
+    match link.char_indices().nth(200) {
+        Some((i, _)) => format!("{}...", &link[..i]),
+        None => link.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const PAGE: &str =
+        "https://graph.microsoft.com/beta/auditLogs/signIns?$filter=userId%20eq%20'x'&$top=999";
+
+    #[test]
+    fn a_link_on_the_same_origin_is_followed_and_any_other_refused() {
+        let page = Url::parse(PAGE).unwrap();
+        let next = "https://graph.microsoft.com/beta/auditLogs/signIns?$top=999&$skiptoken=abc";
+        assert_eq!(next_page_url(&page, next).unwrap().as_str(), next);
+        for bad in [
+            "https://graph.microsoft.com.evil.example/beta/x",
+            "http://graph.microsoft.com/beta/x",
+            "https://graph.microsoft.com:8443/beta/x",
+            "https://attacker@evil.example/",
+            "/beta/auditLogs/signIns?$skiptoken=abc",
+            "",
+            "javascript:alert(1)",
+        ] {
+            assert!(next_page_url(&page, bad).is_err(), "{bad}");
+        }
+        let huge = format!("https://evil.example/{}", "a".repeat(1 << 20));
+        let e = next_page_url(&page, &huge).unwrap_err();
+        assert!(e.len() < 300, "the message is bounded: {} chars", e.len());
+    }
+
+    /// A real link mutated: truncated, bytes flipped, spliced with another
+    /// host, repeated. Never a panic; the URL followed is always on the
+    /// page's origin, and is exactly the link given.
+    fn mutated() -> impl Strategy<Value = String> {
+        let next = "https://graph.microsoft.com/beta/auditLogs/signIns?$top=999&$skiptoken=Q2xpZW50SWQ9MTIz%3d";
+        prop_oneof![
+            (0..=next.len()).prop_map(move |n| next[..n].to_string()),
+            (0..next.len(), any::<u8>()).prop_map(move |(i, b)| {
+                let mut v = next.as_bytes().to_vec();
+                v[i] = b;
+                String::from_utf8_lossy(&v).into_owned()
+            }),
+            (0..next.len(), "[a-z.:/@%]{0,24}").prop_map(move |(i, s)| {
+                let i = (0..=i)
+                    .rev()
+                    .find(|i| next.is_char_boundary(*i))
+                    .unwrap_or(0);
+                format!("{}{s}{}", &next[..i], &next[i..])
+            }),
+            (1usize..50).prop_map(move |n| next.repeat(n)),
+            any::<String>(),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn a_mutated_link_is_followed_only_on_the_same_origin(link in mutated()) {
+            let page = Url::parse(PAGE).unwrap();
+            match next_page_url(&page, &link) {
+                Ok(url) => {
+                    prop_assert_eq!(url.origin(), page.origin());
+                    prop_assert_eq!(Url::parse(&link).unwrap(), url);
+                }
+                Err(e) => prop_assert!(e.len() < 300, "{}", e),
+            }
+        }
     }
 }
