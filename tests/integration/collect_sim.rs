@@ -123,7 +123,7 @@ fn ids(dest: &std::path::Path, source: &str) -> Vec<String> {
 }
 
 /// The object id of the fixture's user `upn`.
-fn user_id(f: &Fixture, upn: &str) -> String {
+pub(crate) fn user_id(f: &Fixture, upn: &str) -> String {
     f.tenant
         .users
         .iter()

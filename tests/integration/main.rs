@@ -26,3 +26,4 @@ mod report_sim;
 mod schemas;
 mod sim_cli;
 mod sources_sim;
+mod storm_sim;

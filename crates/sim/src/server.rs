@@ -10,12 +10,12 @@
 //!    except the token / device-code POSTs, the audit-log query POST and
 //!    Exchange's InvokeCommand (whose route refuses any cmdlet but a `Get-`);
 //! 3. [`faults::inject`] (when configured);
-//! 4. [`outage::inject`]: paths that are down (`--outage`).
+//! 4. [`outage::inject`]: paths that are down (`--outage`) or in a throttling storm.
 
 use super::faults::{self, FaultConfig, Faults};
 use super::fixture::{self, Fixture, Licence};
 use super::graph::{self, ApiError, GraphSettings};
-use super::outage::{self, Outages};
+use super::outage::{self, Outages, Storm};
 use super::reqlog::{self, RequestLog, Violation};
 use super::shared::is_token_endpoint;
 use super::shared::{RecordSource, Shared, SimClock, VecSource, GRAPH_RESOURCE};
@@ -73,6 +73,8 @@ pub struct SimConfig {
     pub alert_evidence_filter: bool,
     /// Graph path prefixes that answer 503 until lifted ([`SimHandle::lift_outages`]).
     pub outages: Vec<String>,
+    /// Throttling storms: Graph paths whose next requests answer 429.
+    pub storms: Vec<Storm>,
     /// InvokeCommand requests the tenant's Exchange admits per 10 simulated
     /// seconds (default 10, the collector's own budget). Lower, it stands for
     /// other administrators' sessions using the tenant's share: the collector
@@ -98,6 +100,7 @@ impl SimConfig {
             audit_record_limit: 1_000_000,
             alert_evidence_filter: true,
             outages: Vec::new(),
+            storms: Vec::new(),
             exchange_window: 10,
         }
     }
@@ -217,7 +220,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
     let faults = config
         .faults
         .map(|f| Arc::new(Faults::new(f, shared.clone())));
-    let outages = Arc::new(Outages::new(config.outages));
+    let outages = Arc::new(Outages::new(config.outages, config.storms));
     let app = app(
         shared.clone(),
         settings,
