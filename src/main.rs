@@ -19,26 +19,13 @@ fn main() -> ExitCode {
     let log = logging::init(cli.quiet, cli.verbose);
     match commands::run(cli, &log) {
         Ok(code) => code,
+        Err(err) if err.is::<commands::collect::Interrupted>() => {
+            eprintln!("{err}");
+            ExitCode::from(commands::EXIT_INTERRUPTED)
+        }
         Err(err) => {
-            eprintln!("error: {}", describe(&err));
+            eprintln!("error: {}", commands::describe(err.as_ref()));
             ExitCode::from(commands::EXIT_FAILURE)
         }
     }
-}
-
-/// The error and its causes, each said once: a cause whose text the message
-/// already holds is not repeated.
-fn describe(err: &anyhow::Error) -> String {
-    let mut text = String::new();
-    for cause in err.chain() {
-        let part = cause.to_string();
-        if text.contains(&part) {
-            continue;
-        }
-        if !text.is_empty() {
-            text.push_str(": ");
-        }
-        text.push_str(&part);
-    }
-    text
 }

@@ -90,6 +90,8 @@ pub struct SourceBars {
     multi: Option<indicatif::MultiProgress>,
     bars: Mutex<std::collections::HashMap<String, (ProgressBar, u64)>>,
     quiet: bool,
+    /// The work folder, once it holds what `--resume` continues from.
+    resumable: Mutex<Option<std::path::PathBuf>>,
 }
 
 impl SourceBars {
@@ -99,6 +101,7 @@ impl SourceBars {
             multi,
             bars: Default::default(),
             quiet,
+            resumable: Mutex::default(),
         }
     }
 
@@ -110,7 +113,28 @@ impl SourceBars {
     }
 }
 
+impl SourceBars {
+    /// Takes the bars off the terminal (the run stopped).
+    pub fn clear(&self) {
+        if let Some(multi) = &self.multi {
+            let _ = multi.clear();
+        }
+    }
+
+    /// The work folder a `--resume` continues from, if the run got that far.
+    pub fn resumable_workdir(&self) -> Option<std::path::PathBuf> {
+        self.resumable
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
 impl Observer for SourceBars {
+    fn resumable(&self, workdir: &std::path::Path) {
+        *self.resumable.lock().unwrap_or_else(|e| e.into_inner()) = Some(workdir.to_path_buf());
+    }
+
     fn started(&self, source: Source, queries: usize) {
         match &self.multi {
             Some(multi) => {

@@ -9,8 +9,9 @@ use crate::logging::LogCapture;
 use crate::outcome::{print_kept, print_outcome, print_sources};
 use crate::progress::{ByteProgress, SourceBars};
 use anyhow::Result;
-use m365_preserve_collect::job::FetchLater;
+use m365_preserve_collect::job::{resume_command, FetchLater};
 use m365_preserve_collect::job::{Collected, Collection, DEFAULT_CONCURRENCY};
+use m365_preserve_report::i18n::tr;
 use m365_preserve_report::Lang;
 use serde_json::json;
 use std::process::ExitCode;
@@ -105,7 +106,65 @@ pub async fn collect(
     let snapshot = || log.snapshot();
     let sealer = keys.sealer(&args.case, &args.sealing, &snapshot, &progress);
     let bars = SourceBars::new(quiet);
-    let collected = collection(args).run(&conn, &sealer, &bars).await?;
+    let job = collection(args);
+    let run = job.run(&conn, &sealer, &bars);
+    let collected = tokio::select! {
+        // A run that has finished wins over a Ctrl-C that came meanwhile.
+        biased;
+        collected = run => collected.map_err(|e| match bars.resumable_workdir() {
+            // Stopped after collecting began (disk full, network down): what
+            // finished is kept, and the next step is to continue it.
+            Some(dir) => anyhow::anyhow!(
+                "{}\n{}",
+                super::describe(&e),
+                tr(
+                    lang,
+                    "console-resume-after-error",
+                    &[
+                        ("path", dir.display().to_string()),
+                        ("command", resume_command(&sealer.command_line, &dir)),
+                    ],
+                )
+            ),
+            None => e.into(),
+        })?,
+        _ = tokio::signal::ctrl_c() => {
+            bars.clear();
+            return Err(Interrupted {
+                message: interrupted(bars.resumable_workdir(), &sealer.command_line, lang),
+            }
+            .into());
+        }
+    };
     print_sources(&collected.summaries, lang, quiet);
     Ok(collected)
+}
+
+/// Ctrl-C: the run stopped where it was (every finished query is in the
+/// journal, synced), with what to do next.
+#[derive(Debug)]
+pub struct Interrupted {
+    message: String,
+}
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+fn interrupted(workdir: Option<std::path::PathBuf>, command_line: &[String], lang: Lang) -> String {
+    match workdir {
+        Some(dir) => tr(
+            lang,
+            "console-interrupted",
+            &[
+                ("path", dir.display().to_string()),
+                ("command", resume_command(command_line, &dir)),
+            ],
+        ),
+        None => tr(lang, "console-interrupted-early", &[]),
+    }
 }

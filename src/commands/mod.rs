@@ -1,6 +1,6 @@
 //! One module per subcommand, plus what they share (secrets input, exit codes).
 
-mod collect;
+pub mod collect;
 mod connect;
 mod custody;
 mod demo;
@@ -25,6 +25,26 @@ use std::process::ExitCode;
 pub const EXIT_FAILURE: u8 = 1;
 /// Sealed, but some source is partial or unavailable.
 pub const EXIT_INCOMPLETE: u8 = 3;
+/// Stopped by Ctrl-C (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// The error and its causes, each said once: a cause whose text the message
+/// already holds is not repeated.
+pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = String::new();
+    let mut cause = Some(err);
+    while let Some(c) = cause {
+        let part = c.to_string();
+        if !text.contains(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
+        }
+        cause = c.source();
+    }
+    text
+}
 
 pub fn run(cli: Cli, log: &LogCapture) -> Result<ExitCode> {
     let quiet = cli.quiet;

@@ -223,3 +223,15 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// `len` bytes that do not compress (a SHA-256 counter stream from `seed`):
+/// a file whose package is at least its size.
+pub fn incompressible(seed: u32, len: usize) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut out: Vec<u8> = (0u32..)
+        .take(len.div_ceil(32))
+        .flat_map(|i| Sha256::digest([seed.to_le_bytes(), i.to_le_bytes()].concat()))
+        .collect();
+    out.truncate(len);
+    out
+}

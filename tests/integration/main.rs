@@ -9,6 +9,7 @@ mod client_sim;
 mod collect_sim;
 mod common;
 mod custody_concurrency;
+mod disk_full_sim;
 mod doctor_sim;
 mod exchange_sim;
 mod gaps_sim;

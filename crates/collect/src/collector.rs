@@ -17,6 +17,8 @@ pub trait Observer: Send + Sync {
     /// A page (or a finished query replayed from the journal) added records.
     fn records(&self, source: Source, pages: u64, records: u64);
     fn finished(&self, summary: &SourceSummary);
+    /// The run's work folder now holds what a `--resume` continues from.
+    fn resumable(&self, _workdir: &std::path::Path) {}
 }
 
 /// What every source of one collection shares.

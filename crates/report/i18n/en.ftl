@@ -278,5 +278,10 @@ console-gap-lost = { $source } is { $status }: { $reason }.
 console-unavailable = { $source } is unavailable: { $reason }.
 console-no-reason = no reason was given
 console-workdir-kept = The work folder { $path } is kept (readable by you only) so that the gaps can be fetched; it holds personal data: delete it once they are.
+console-interrupted = Interrupted: nothing was sealed. Every query that had finished is kept in the work folder { $path } (readable by you only). To continue from there, run:
+    { $command }
+console-interrupted-early = Interrupted before anything was collected: nothing was kept. Run the same command again.
+console-resume-after-error = Every query that had finished is kept in the work folder { $path } (readable by you only). Once the cause is fixed, continue from there with:
+    { $command }
 console-signed-generated = Seal signed with a key generated for this case: { $fingerprint }. Tell the recipient this fingerprint by phone or another channel, so they can trust the seal.
 console-signed-by = Seal signed by { $fingerprint }.

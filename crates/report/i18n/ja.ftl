@@ -278,5 +278,10 @@ console-gap-lost = { $source } は{ $status }です: { $reason }。
 console-unavailable = { $source } は取得できません: { $reason }。
 console-no-reason = 理由は示されていません
 console-workdir-kept = 欠けている分を後で取得できるよう、作業フォルダー { $path } を残しました (あなただけが読めます)。個人情報を含むので、取得が済んだら削除してください。
+console-interrupted = 中断しました。封印はしていません。終わっていたクエリはすべて作業フォルダー { $path } に残しています (あなただけが読めます)。そこから続けるには、次を実行してください:
+    { $command }
+console-interrupted-early = 何も収集しないうちに中断しました。何も残していません。同じコマンドをもう一度実行してください。
+console-resume-after-error = 終わっていたクエリはすべて作業フォルダー { $path } に残しています (あなただけが読めます)。原因を取り除いたら、次のコマンドでそこから続けてください:
+    { $command }
 console-signed-generated = この封印は、このケースのために生成した鍵で署名しました: { $fingerprint }。受け取る方に、電話など別の経路でこのフィンガープリントを伝えてください。それで封印を信頼できます。
 console-signed-by = 封印の署名者: { $fingerprint }。

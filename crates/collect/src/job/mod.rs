@@ -7,8 +7,8 @@ mod params;
 mod supplement;
 
 pub use params::RunParams;
-pub use supplement::FetchLater;
 use supplement::SealedRecord;
+pub use supplement::{resume_command, FetchLater};
 
 use crate::auth::TokenProvider;
 use crate::collector::{Collector, Observer};
@@ -118,21 +118,16 @@ pub enum JobError {
         workdir: PathBuf,
         error: Box<ImportError>,
     },
-    #[error("sealing failed; the work folder {workdir} is kept: {error}")]
-    Seal {
-        workdir: PathBuf,
-        error: Box<PackageError>,
-    },
+    /// (The command line says where the work folder is and how to continue.)
+    #[error("sealing failed: {0}")]
+    Seal(Box<PackageError>),
     #[error("cannot write {path}: {error}")]
     Custody {
         path: PathBuf,
         error: std::io::Error,
     },
-    #[error("the report could not be written; the work folder {workdir} is kept: {error}")]
-    Report {
-        workdir: PathBuf,
-        error: Box<m365_preserve_report::ReportError>,
-    },
+    #[error("the report could not be written: {0}")]
+    Report(Box<m365_preserve_report::ReportError>),
     #[error("{0} is read from Exchange Online: add --exchange (it needs a certificate credential and the read-only Exchange roles of the README)")]
     ExchangeNotAskedFor(Source),
     #[error(transparent)]
@@ -188,6 +183,7 @@ impl Collection {
                 .save(&workdir)?,
         };
         unstarted.0 = None;
+        observer.resumable(workdir.root());
         let journal = Journal::open(&workdir).map_err(CollectError::from)?;
         self.record_start(&workdir, &params, &journal, sealer, earlier.as_ref())?;
         let collector = Collector {
@@ -234,10 +230,7 @@ impl Collection {
         };
         let interview = self.interview.as_deref().filter(|_| earlier.is_none());
         let report = m365_preserve_report::prepare(&workdir, interview, sealer.examiner, &info)
-            .map_err(|error| JobError::Report {
-                workdir: workdir.root().to_path_buf(),
-                error: Box::new(error),
-            })?;
+            .map_err(|error| JobError::Report(Box::new(error)))?;
         let supplements = earlier.as_ref().and_then(SealedRecord::latest).cloned();
         let sealed = seal_work(&workdir, conn, sealer, &params, supplements)?;
         let kept = if gaps {
@@ -611,10 +604,7 @@ fn seal_work(
     };
     plan_content(workdir.root())
         .and_then(|plan| seal(plan, sealer, &provenance))
-        .map_err(|error| JobError::Seal {
-            workdir: workdir.root().to_path_buf(),
-            error: Box::new(error),
-        })
+        .map_err(|error| JobError::Seal(Box::new(error)))
 }
 
 /// A new work folder, removed when dropped (unless taken).

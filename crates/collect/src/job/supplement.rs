@@ -153,12 +153,10 @@ pub struct FetchLater {
 impl FetchLater {
     /// From the run's command line (secrets already redacted).
     pub fn new(command_line: &[String], workdir: &Path, source: &str) -> Self {
-        let mut resume = without(command_line, &["--resume"]);
-        resume.extend(["--resume".to_string(), workdir.display().to_string()]);
         let mut again = without(command_line, &["--resume", "--sources"]);
         again.extend(["--sources".to_string(), source.to_string()]);
         Self {
-            resume: shell_line(&resume),
+            resume: resume_command(command_line, workdir),
             new_package: shell_line(&again),
         }
     }
@@ -167,6 +165,14 @@ impl FetchLater {
     pub fn from_details(s: &SourceSummary) -> Option<Self> {
         serde_json::from_value(s.details.get("fetch_later")?.clone()).ok()
     }
+}
+
+/// The run's command (secrets already redacted) continued on `workdir`: what
+/// fetches the queries it did not finish.
+pub fn resume_command(command_line: &[String], workdir: &Path) -> String {
+    let mut resume = without(command_line, &["--resume"]);
+    resume.extend(["--resume".to_string(), workdir.display().to_string()]);
+    shell_line(&resume)
 }
 
 /// `args` without the options named (and their values).
