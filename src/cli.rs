@@ -623,9 +623,11 @@ pub struct CollectArgs {
     /// app can run any Exchange cmdlet that is not a Get-.
     #[arg(long, requires = "certificate")]
     pub exchange: bool,
-    /// Graph version of the Purview audit-log query API (beta is often the more reliable).
-    #[arg(long, value_enum, default_value_t = m365_preserve_sources::AuditApi::V1)]
-    pub audit_api: m365_preserve_sources::AuditApi,
+    /// Graph version of the Purview audit-log query API. Default: v1.0, or beta
+    /// where the tenant's v1.0 does not serve it (as from July 2025 to July 2026);
+    /// the manifest says which served.
+    #[arg(long, value_enum)]
+    pub audit_api: Option<m365_preserve_sources::AuditApi>,
     /// How many sources collect at once (default: all; 1 collects one after another).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), env = "M365_PRESERVE_CONCURRENCY")]
     pub concurrency: Option<u32>,

@@ -27,7 +27,7 @@ use m365_preserve_sim::scenario::{
     default_fixture, DEMO_CERTIFICATE_PEM, DEMO_PRIVATE_KEY_PEM, TOOL_CLIENT_ID,
 };
 use m365_preserve_sim::server::{start, FixtureSource, Profile, SimConfig};
-use m365_preserve_sources::{AuditApi, SpScope};
+use m365_preserve_sources::SpScope;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -130,7 +130,7 @@ fn demo_collection(fixture: &m365_preserve_sim::fixture::Fixture) -> Collection 
         message_ids: phishing,
         phish_senders: vec![m365_preserve_sim::scenario::PHISH_SENDER.into()],
         sp_scope: SpScope::Tenant,
-        audit_api: AuditApi::V1,
+        audit_api: None,
         concurrency: DEFAULT_CONCURRENCY,
         attach: Vec::new(),
         imports: Vec::new(),

@@ -439,6 +439,81 @@ async fn purview_queries_split_on_the_record_limit_and_keep_every_record() {
     );
 }
 
+/// The audit-log query API as reports say it behaves (graph-api-more.md
+/// §N7): a tenant whose v1.0 does not serve it (beta is probed and named), no
+/// `isRecordCountLimitExceeded` (the counts still split the window), a first
+/// paging that misses records (paged again, both kept); and a second run of
+/// the same case and window reuses the queries the service has instead of
+/// spending the daily submissions again. Every record, each time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purview_probes_the_version_splits_by_counts_pages_twice_and_reuses_queries() {
+    let f = default_fixture();
+    let want = fixture_purview(&f, VICTIM);
+    let case = Case::new();
+    let log = case.path("requests.jsonl");
+    let handle = sim_with(f, |c| {
+        c.audit_record_limit = 60;
+        c.audit = m365_preserve_sim::graph::AuditQuirks {
+            v1_served: false,
+            exceeded_flag: false,
+            first_paging_drops: true,
+        };
+        c.log = Some(log.clone());
+    })
+    .await;
+    let until = chrono::Utc::now().to_rfc3339();
+    let since = (chrono::Utc::now() - chrono::Duration::days(30)).to_rfc3339();
+    let extra = [
+        "--sources",
+        "purview-audit",
+        "--since",
+        &since,
+        "--until",
+        &until,
+    ];
+    let submissions = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| {
+                let r: Value = serde_json::from_str(l).unwrap();
+                r["method"] == "POST" && r["status"] == 201
+            })
+            .count()
+    };
+    let o = collect(&handle, &case, "first", &extra).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let dest = open(&case, "first");
+    assert_eq!(ids(&dest, "purview-audit"), want);
+    let s = manifest_source(&dest, "purview-audit");
+    let d = &s["details"];
+    assert!(d["api"].as_str().unwrap().contains("beta"), "{s}");
+    assert!(d["api_probe"].as_str().unwrap().contains("v1.0"), "{s}");
+    assert!(
+        d["windows_split_for_record_limit"].as_u64().unwrap() > 0,
+        "{s}"
+    );
+    let twice = d["paged_twice"].as_array().expect("queries paged twice");
+    assert!(!twice.is_empty(), "{s}");
+    for t in twice {
+        assert_eq!(t["counted"], t["second_paging"], "{t}");
+        assert!(t["first_paging"].as_u64() < t["counted"].as_u64(), "{t}");
+    }
+    assert_eq!(d["queries_reused"], 0, "{s}");
+    let submitted = submissions();
+    assert!(submitted > 0);
+
+    let o = collect(&handle, &case, "again", &extra).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let dest = open(&case, "again");
+    assert_eq!(ids(&dest, "purview-audit"), want);
+    let s = manifest_source(&dest, "purview-audit");
+    assert!(s["details"]["queries_reused"].as_u64().unwrap() > 0, "{s}");
+    assert_eq!(submissions(), submitted, "no query submitted again: {s}");
+    assert_eq!(handle.violations(), 0);
+    handle.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_and_cancelled_audit_queries_are_reported_not_polled_forever() {
     for (case_id, word) in [("IR-FAIL-1", "failed"), ("IR-CANCEL-1", "cancelled")] {

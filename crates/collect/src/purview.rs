@@ -3,13 +3,23 @@
 //! for the last 7 days when the query API is unavailable.
 //!
 //! Each window is one server-side query, created at once so they all run
-//! while the other sources collect; a query that hit its record-count limit
-//! is split in two and asked again; a failed or cancelled one is reported;
-//! none is polled beyond [`POLL_LIMIT`].
+//! while the other sources collect; a failed or cancelled one is reported;
+//! none is polled beyond [`POLL_LIMIT`]. For completeness
+//! (shared/reference/graph-api-more.md §N7):
+//! - the version is probed, v1.0 then beta, and the manifest says which served;
+//! - a query the service already has under this run's name (created by an
+//!   interrupted run that could not note it) is reused, not submitted again:
+//!   submissions are a daily allowance;
+//! - a window whose query reached its record-count limit is split in two and
+//!   asked again, whether the service says so (`isRecordCountLimitExceeded`)
+//!   or only its counts show it;
+//! - a query whose paging returned another number of records than the
+//!   service counted is paged a second time, and both pagings are kept
+//!   (records equal in both are one record).
 
 use crate::collector::{Collector, QueryOutcome, QueryProblem};
 use crate::graph::{graph_url, Api, GraphError, Request};
-use crate::journal::{Finished, QueryTally};
+use crate::journal::QueryTally;
 use crate::{record_time, window_json, CollectError};
 use chrono::{Duration, Utc};
 use futures_util::future::join_all;
@@ -23,6 +33,9 @@ const SOURCE: Source = Source::PurviewAudit;
 const POLL_LIMIT: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
 /// Polls back off to this interval: a finished query is noticed within it.
 const POLL_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+/// The least records one query may return (the service's baseline) when it
+/// does not say its limit.
+const RECORD_CAP: u64 = 1_000_000;
 /// The Management Activity API keeps content this long.
 const MANAGEMENT_DAYS: i64 = 7;
 const CONTENT_TYPES: &[&str] = &[
@@ -34,10 +47,17 @@ const CONTENT_TYPES: &[&str] = &[
 
 /// How one audit-query window ended.
 enum Ended {
-    Done(Finished),
+    /// Its pagings by key: one, or two when the first disagreed with the
+    /// service's count.
+    Paged(Vec<(String, QueryOutcome)>),
     /// Over the query's record-count limit: ask for each half.
     Split(Window, Window),
-    Problem(QueryProblem),
+}
+
+impl Ended {
+    fn problem(k: &str, p: QueryProblem) -> Self {
+        Ended::Paged(vec![(k.to_string(), Err(p))])
+    }
 }
 
 fn key(w: &Window) -> String {
@@ -45,6 +65,56 @@ fn key(w: &Window) -> String {
         "audit-query {}/{}",
         format_utc(w.since),
         format_utc(w.until)
+    )
+}
+
+fn display_name(case: &str, w: &Window) -> String {
+    format!(
+        "m365-preserve {case} {}..{}",
+        format_utc(w.since),
+        format_utc(w.until)
+    )
+}
+
+/// The version serving the API and the queries the tenant has there.
+struct AuditService {
+    api: AuditApi,
+    /// Why beta, when v1.0 was tried first.
+    note: Option<String>,
+    existing: Vec<Value>,
+}
+
+/// What the windows' queries did beyond the plan, for the manifest.
+#[derive(Default)]
+struct Facts {
+    reused: std::sync::atomic::AtomicU64,
+    repaged: std::sync::Mutex<Vec<Value>>,
+}
+
+/// Whether the service said the query reached its record-count limit, or
+/// (where it does not say) its counts show it: the service documents the flag
+/// as authoritative and warns against comparing counts, so the counts are
+/// used only without the flag.
+fn capped(query: &Value, paged: Option<u64>) -> bool {
+    if let Some(flag) = query["isRecordCountLimitExceeded"].as_bool() {
+        return flag;
+    }
+    let limit = query["recordCountLimit"].as_u64();
+    let approx = query["approximateReturnedRecordCount"].as_u64();
+    matches!((approx, limit), (Some(a), Some(l)) if a >= l)
+        || paged.is_some_and(|n| n >= limit.unwrap_or(RECORD_CAP))
+}
+
+/// Whether `e` says this Graph version has no `security/auditLog` at all.
+fn not_served(e: &GraphError) -> bool {
+    matches!(
+        e,
+        GraphError::NotFound { .. }
+            | GraphError::UnsupportedQuery { .. }
+            | GraphError::Http {
+                status: 400 | 404,
+                ..
+            }
     )
 }
 
@@ -62,11 +132,13 @@ impl Collector<'_> {
     /// (the first poll), when the service still has it; else a new one.
     async fn audit_query(
         &self,
-        api: AuditApi,
+        service: &AuditService,
         w: &Window,
         upns: &[String],
         case: &str,
+        facts: &Facts,
     ) -> Result<(String, Option<Value>), QueryProblem> {
+        let api = service.api;
         let k = key(w);
         if let Some(id) = self.journal.audit_query(&k) {
             let poll = self.audit_request(api, &format!("/{id}"));
@@ -74,10 +146,25 @@ impl Collector<'_> {
                 return Ok((id.to_string(), f.json));
             }
         }
+        let name = display_name(case, w);
+        let reusable = service.existing.iter().find(|q| {
+            q["displayName"] == name.as_str()
+                && !matches!(q["status"].as_str(), Some("failed" | "cancelled"))
+        });
+        if let Some(id) = reusable.and_then(|q| q["id"].as_str()) {
+            tracing::info!("{k}: the service already has this run's query {id}; reused");
+            self.journal
+                .audit_query_created(&k, id)
+                .map_err(QueryProblem::disk)?;
+            facts
+                .reused
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Ok((id.to_string(), reusable.cloned()));
+        }
         let graph = |e: GraphError| QueryProblem::from_graph(&k, &e);
         let body = json!({
             "@odata.type": "#microsoft.graph.security.auditLogQuery",
-            "displayName": format!("m365-preserve {case} {}..{}", format_utc(w.since), format_utc(w.until)),
+            "displayName": name,
             "filterStartDateTime": format_utc(w.since),
             "filterEndDateTime": format_utc(w.until),
             "userPrincipalNameFilters": upns,
@@ -146,44 +233,79 @@ impl Collector<'_> {
         }
     }
 
-    /// One window: create (or find) its query, poll it to an end, read its records.
-    async fn audit_window(&self, api: AuditApi, w: Window, upns: &[String], case: &str) -> Ended {
-        let k = key(&w);
-        if let Some(done) = self.journal.done(SOURCE, &k) {
-            self.observer
-                .records(SOURCE, done.tally.pages, done.tally.records);
-            return Ended::Done(done);
-        }
-        let _permit = self.gate.acquire().await.expect("gate never closes");
-        let (id, known) = match self.audit_query(api, &w, upns, case).await {
-            Ok(found) => found,
-            Err(p) => return Ended::Problem(p),
-        };
-        let query = match self.poll(api, &k, &id, known).await {
-            Ok(q) => q,
-            Err(p) => return Ended::Problem(p),
-        };
-        if query["isRecordCountLimitExceeded"].as_bool() == Some(true) {
-            let half = (w.until - w.since) / 2;
-            if half >= Duration::seconds(1) {
-                tracing::info!("{k}: over the query's record limit; splitting the window in two");
-                let mid = w.since + half;
-                return Ended::Split(
-                    Window {
-                        since: w.since,
-                        until: mid,
-                    },
-                    Window {
-                        since: mid,
-                        until: w.until,
-                    },
-                );
+    /// The version to use and the queries the tenant already has there.
+    async fn audit_service(&self, asked: Option<AuditApi>) -> AuditService {
+        let list = |api: AuditApi| async move {
+            let mut pager = self.client.pages(self.audit_request(api, ""));
+            let mut all = Vec::new();
+            while let Some(page) = pager.next_page().await? {
+                all.extend(page.records);
             }
-            return Ended::Problem(QueryProblem::new(
-                &k,
-                false,
-                "over the record-count limit even for a one-second window",
-            ));
+            Ok::<_, GraphError>(all)
+        };
+        let found = |api, note, existing| AuditService {
+            api,
+            note,
+            existing,
+        };
+        match asked {
+            Some(api) => found(api, None, list(api).await.unwrap_or_default()),
+            None => match list(AuditApi::V1).await {
+                Ok(existing) => found(AuditApi::V1, None, existing),
+                Err(e) if not_served(&e) => {
+                    let note = format!(
+                        "v1.0 does not serve the audit-log query API in this tenant ({e}); beta was used"
+                    );
+                    tracing::info!("{note}");
+                    let existing = list(AuditApi::Beta).await.unwrap_or_default();
+                    found(AuditApi::Beta, Some(note), existing)
+                }
+                // Permission or licence: the queries themselves say it.
+                Err(_) => found(AuditApi::V1, None, Vec::new()),
+            },
+        }
+    }
+
+    /// One window: create (or find) its query, poll it to an end, read its
+    /// records, and split or page again where the counts ask for it.
+    async fn audit_window(
+        &self,
+        service: &AuditService,
+        w: Window,
+        upns: &[String],
+        case: &str,
+        facts: &Facts,
+    ) -> Ended {
+        let api = service.api;
+        let k = key(&w);
+        let done = self.journal.done(SOURCE, &k);
+        let _permit = self.gate.acquire().await.expect("gate never closes");
+        let (id, query) = match (&done, self.journal.audit_query(&k)) {
+            // Paged by an earlier run: its state again, to decide as that run did.
+            (Some(_), Some(id)) => {
+                let state = self
+                    .client
+                    .get(&self.audit_request(api, &format!("/{id}")))
+                    .await
+                    .ok()
+                    .and_then(|f| f.json);
+                (id.to_string(), state)
+            }
+            (Some(_), None) => (String::new(), None),
+            (None, _) => {
+                let (id, known) = match self.audit_query(service, &w, upns, case, facts).await {
+                    Ok(found) => found,
+                    Err(p) => return Ended::problem(&k, p),
+                };
+                match self.poll(api, &k, &id, known).await {
+                    Ok(q) => (id, Some(q)),
+                    Err(p) => return Ended::problem(&k, p),
+                }
+            }
+        };
+        let state = query.unwrap_or(Value::Null);
+        if done.is_none() && capped(&state, None) {
+            return self.split(&k, w);
         }
         let q = Query {
             keep: Keep::UpnInWindow {
@@ -193,11 +315,75 @@ impl Collector<'_> {
             },
             ..Query::list(String::new(), Budget::AuditQuery, "AuditLogsQuery.Read.All")
         };
-        let first = self.audit_request(api, &format!("/{id}/records?$top=1000"));
-        match self.spool_pages(SOURCE, &k, first, &q).await {
-            Ok(done) => Ended::Done(done),
-            Err(p) => Ended::Problem(p),
+        let records = self.audit_request(api, &format!("/{id}/records?$top=1000"));
+        let first = match done {
+            Some(d) => {
+                self.observer
+                    .records(SOURCE, d.tally.pages, d.tally.records);
+                d
+            }
+            None => match self.spool_pages(SOURCE, &k, records.clone(), &q).await {
+                Ok(f) => f,
+                Err(p) => return Ended::problem(&k, p),
+            },
+        };
+        let paged = first.tally.records + first.tally.outside;
+        if capped(&state, Some(paged)) {
+            return self.split(&k, w);
         }
+        let mut pagings = vec![(k.clone(), Ok(first))];
+        if let Some(counted) = state["approximateReturnedRecordCount"]
+            .as_u64()
+            .filter(|c| *c != paged)
+        {
+            let k2 = format!("{k} second paging");
+            tracing::info!(
+                "{k}: paged {paged} records, the service counted {counted}; paging again"
+            );
+            let second = match self.journal.done(SOURCE, &k2) {
+                Some(d) => Ok(d),
+                None => self.spool_pages(SOURCE, &k2, records, &q).await,
+            };
+            if let Ok(s) = &second {
+                facts
+                    .repaged
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(json!({
+                        "query": k, "counted": counted, "first_paging": paged,
+                        "second_paging": s.tally.records + s.tally.outside,
+                    }));
+            }
+            pagings.push((k2, second));
+        }
+        Ended::Paged(pagings)
+    }
+
+    /// Window `w` in two halves, or a problem when it is one second already.
+    fn split(&self, k: &str, w: Window) -> Ended {
+        let half = (w.until - w.since) / 2;
+        if half < Duration::seconds(1) {
+            return Ended::problem(
+                k,
+                QueryProblem::new(
+                    k,
+                    false,
+                    "over the record-count limit even for a one-second window",
+                ),
+            );
+        }
+        tracing::info!("{k}: over the query's record limit; splitting the window in two");
+        let mid = w.since + half;
+        Ended::Split(
+            Window {
+                since: w.since,
+                until: mid,
+            },
+            Window {
+                since: mid,
+                until: w.until,
+            },
+        )
     }
 
     /// The Purview audit log of `upns` over `windows` (which make up `window`);
@@ -207,40 +393,43 @@ impl Collector<'_> {
         (windows, upns): (Vec<Window>, Vec<String>),
         targets: &[Target],
         window: Window,
-        api: AuditApi,
+        asked: Option<AuditApi>,
         case: &str,
     ) -> Result<SourceSummary, CollectError> {
         let mut pending = windows;
         self.observer.started(SOURCE, pending.len());
-        let mut finished: Vec<(Window, QueryOutcome)> = Vec::new();
+        let service = self.audit_service(asked).await;
+        let facts = Facts::default();
+        let mut finished: Vec<(Window, String, QueryOutcome)> = Vec::new();
         let mut splits = 0u64;
         while !pending.is_empty() {
             let round: Vec<Window> = std::mem::take(&mut pending);
             let ended = join_all(
                 round
                     .iter()
-                    .map(|w| self.audit_window(api, *w, &upns, case)),
+                    .map(|w| self.audit_window(&service, *w, &upns, case, &facts)),
             )
             .await;
             for (w, e) in round.into_iter().zip(ended) {
                 match e {
-                    Ended::Done(f) => finished.push((w, Ok(f))),
+                    Ended::Paged(pagings) => {
+                        finished.extend(pagings.into_iter().map(|(k, o)| (w, k, o)))
+                    }
                     Ended::Split(a, b) => {
                         splits += 1;
                         pending.extend([a, b]);
                     }
-                    Ended::Problem(p) => finished.push((w, Err(p))),
                 }
             }
         }
         let query_api_unavailable = !finished.is_empty()
             && finished
                 .iter()
-                .all(|(_, o)| matches!(o, Err(p) if p.unavailable));
+                .all(|(_, _, o)| matches!(o, Err(p) if p.unavailable));
         if query_api_unavailable {
             let why: Vec<String> = finished
                 .iter()
-                .filter_map(|(_, o)| o.as_ref().err().map(|p| p.why.clone()))
+                .filter_map(|(_, _, o)| o.as_ref().err().map(|p| p.why.clone()))
                 .fold(Vec::new(), |mut v: Vec<String>, w| {
                     if !v.contains(&w) {
                         v.push(w);
@@ -251,17 +440,35 @@ impl Collector<'_> {
                 .management_fallback(targets, window, why.join("; "))
                 .await;
         }
-        finished.sort_by_key(|(w, _)| w.since);
-        let keys: Vec<String> = finished.iter().map(|(w, _)| key(w)).collect();
-        let outcomes: Vec<QueryOutcome> = finished.into_iter().map(|(_, o)| o).collect();
+        // In window order, a second paging after its first.
+        finished.sort_by(|a, b| (a.0.since, &a.1).cmp(&(b.0.since, &b.1)));
+        let keys: Vec<String> = finished.iter().map(|(_, k, _)| k.clone()).collect();
+        let outcomes: Vec<QueryOutcome> = finished.into_iter().map(|(_, _, o)| o).collect();
         let mut details = Map::new();
         details.insert("window".into(), window_json(&window));
         details.insert(
             "api".into(),
-            json!(format!("graph {} security/auditLog/queries", api.segment())),
+            json!(format!(
+                "graph {} security/auditLog/queries",
+                service.api.segment()
+            )),
         );
+        if let Some(note) = &service.note {
+            details.insert("api_probe".into(), json!(note));
+        }
         details.insert("user_principal_names".into(), json!(upns));
         details.insert("windows_split_for_record_limit".into(), json!(splits));
+        details.insert(
+            "queries_reused".into(),
+            json!(facts.reused.load(std::sync::atomic::Ordering::Relaxed)),
+        );
+        let repaged = facts
+            .repaged
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        if !repaged.is_empty() {
+            details.insert("paged_twice".into(), json!(repaged));
+        }
         let summary = self.merge(
             SOURCE,
             &keys,

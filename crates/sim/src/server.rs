@@ -14,7 +14,7 @@
 
 use super::faults::{self, FaultConfig, Faults};
 use super::fixture::{self, Fixture, Licence};
-use super::graph::{self, ApiError, GraphSettings};
+use super::graph::{self, ApiError, AuditQuirks, GraphSettings};
 use super::outage::{self, Outages, Storm};
 use super::reqlog::{self, RequestLog, Violation};
 use super::shared::is_token_endpoint;
@@ -71,6 +71,8 @@ pub struct SimConfig {
     pub audit_record_limit: usize,
     /// Serve alerts_v2's user-evidence filter (false: 400).
     pub alert_evidence_filter: bool,
+    /// The audit-log query API's reported quirks.
+    pub audit: AuditQuirks,
     /// Graph path prefixes that answer 503 until lifted ([`SimHandle::lift_outages`]).
     pub outages: Vec<String>,
     /// Throttling storms: Graph paths whose next requests answer 429.
@@ -99,6 +101,7 @@ impl SimConfig {
             old_filters: OldFilters::Empty,
             audit_record_limit: 1_000_000,
             alert_evidence_filter: true,
+            audit: AuditQuirks::default(),
             outages: Vec::new(),
             storms: Vec::new(),
             exchange_window: 10,
@@ -216,6 +219,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         old_filters: config.old_filters,
         audit_record_limit: config.audit_record_limit,
         alert_evidence_filter: config.alert_evidence_filter,
+        audit: config.audit,
     };
     let faults = config
         .faults

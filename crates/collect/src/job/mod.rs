@@ -47,7 +47,8 @@ pub struct Collection {
     /// Senders whose every recipient in the tenant message trace finds.
     pub phish_senders: Vec<String>,
     pub sp_scope: SpScope,
-    pub audit_api: AuditApi,
+    /// None: v1.0, or beta where v1.0 does not serve the API.
+    pub audit_api: Option<AuditApi>,
     /// Queries in flight at once (1: one source after another).
     pub concurrency: usize,
     /// Files added byte for byte.

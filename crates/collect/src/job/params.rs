@@ -23,7 +23,8 @@ pub struct RunParams {
     pub entra: Window,
     pub purview: Window,
     pub sp_scope: SpScope,
-    pub audit_api: AuditApi,
+    /// None: v1.0, or beta where v1.0 does not serve the API.
+    pub audit_api: Option<AuditApi>,
     pub message_ids: Vec<String>,
     pub phish_senders: Vec<String>,
     /// The message-trace window: at most 90 days back, whole seconds.

@@ -19,11 +19,14 @@
 //! - At most 50 queries queued or running and 200 submissions per rolling 24 h
 //!   per tenant; more is 429 with `Retry-After`. Polling and record pages have
 //!   no documented budget and are not throttled.
+//! - Reported quirks ([`super::AuditQuirks`]): v1.0 not serving the API (a
+//!   400 for the `auditLog` segment, as in 2025-07-29..2026-07-03), no
+//!   `isRecordCountLimitExceeded`, a first paging that misses a record.
 //! - With only workload-scoped permissions (`AuditLogsQuery-Exchange.Read.All`...)
 //!   the records are limited to those workloads' `service` values.
 
 use super::paging::{self, Order, Page, Picked};
-use super::{entity, json, ApiError, Call, Ctx, Pace};
+use super::{entity, json, ApiError, Call, Ctx, GraphSettings, Pace, Version};
 use crate::settings::Profile;
 use crate::throttle::Budget;
 use axum::body::Bytes;
@@ -33,6 +36,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// The tenant-wide permission, then each workload's, with the `service`
@@ -157,6 +161,8 @@ struct Query {
     filters: Filters,
     /// Indexes of matching fixture records, computed when first listed.
     matches: OnceLock<Vec<usize>>,
+    /// Pagings of its records started (requests without `$skiptoken`).
+    pagings: AtomicU32,
 }
 
 /// Submitted queries, oldest first.
@@ -214,19 +220,33 @@ impl Query {
         })
     }
 
-    fn resource(&self, status: Status, all: &[Value], limit: usize) -> Value {
+    fn resource(&self, status: Status, all: &[Value], settings: &GraphSettings) -> Value {
         let mut out = self.resource.clone();
         out.insert("status".into(), Value::String(status.name().into()));
         if status == Status::Succeeded {
+            let limit = settings.audit_record_limit;
             let found = self.matches(all).len();
             out.insert("recordCountLimit".into(), limit.into());
             out.insert(
                 "approximateReturnedRecordCount".into(),
                 found.min(limit).into(),
             );
-            out.insert("isRecordCountLimitExceeded".into(), (found > limit).into());
+            if settings.audit.exceeded_flag {
+                out.insert("isRecordCountLimitExceeded".into(), (found > limit).into());
+            }
         }
         Value::Object(out)
+    }
+}
+
+/// A 400 for the `auditLog` segment when v1.0 does not serve the API, as
+/// Graph answers a path its metadata lacks.
+fn served(ctx: &Ctx) -> Result<(), ApiError> {
+    match ctx.version == Version::V1 && !ctx.st.settings.audit.v1_served {
+        true => Err(ApiError::bad_request(
+            "Resource not found for the segment 'auditLog'.",
+        )),
+        false => Ok(()),
     }
 }
 
@@ -388,6 +408,7 @@ pub(super) async fn create(
     call: Call,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    served(&ctx)?;
     readable_services(&call)?;
     let (mut resource, filters) = parse_body(&body)?;
     let clock = &ctx.shared().clock;
@@ -434,11 +455,12 @@ pub(super) async fn create(
         resource,
         filters,
         matches: OnceLock::new(),
+        pagings: AtomicU32::new(0),
     });
     ctx.st.queries.lock().push(query.clone());
     let body = entity(
         ctx.context(&call, "security/auditLog/queries/$entity"),
-        &query.resource(Status::NotStarted, &[], 0),
+        &query.resource(Status::NotStarted, &[], &ctx.st.settings),
     );
     let mut response = json(StatusCode::CREATED, &body);
     let location = format!(
@@ -454,20 +476,18 @@ pub(super) async fn create(
 
 /// `GET /security/auditLog/queries`.
 pub(super) async fn list(State(ctx): State<Ctx>, call: Call) -> Result<Response, ApiError> {
+    served(&ctx)?;
     readable_services(&call)?;
     ctx.pace(Pace::QueryPoll).await;
     let now = ctx.shared().clock.now();
     let profile = ctx.st.settings.profile;
-    let (all, limit) = (
-        &ctx.shared().fixture.audit_records,
-        ctx.st.settings.audit_record_limit,
-    );
+    let all = &ctx.shared().fixture.audit_records;
     let values = ctx
         .st
         .queries
         .lock()
         .iter()
-        .map(|q| q.resource(q.status(profile, now), all, limit))
+        .map(|q| q.resource(q.status(profile, now), all, &ctx.st.settings))
         .collect();
     let page = Page {
         context: ctx.context(&call, "security/auditLog/queries"),
@@ -485,17 +505,15 @@ pub(super) async fn get_one(
     call: Call,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    served(&ctx)?;
     readable_services(&call)?;
     ctx.pace(Pace::QueryPoll).await;
     let query = ctx.st.queries.find(&id)?;
     let status = query.status(ctx.st.settings.profile, ctx.shared().clock.now());
-    let (all, limit) = (
-        &ctx.shared().fixture.audit_records,
-        ctx.st.settings.audit_record_limit,
-    );
+    let all = &ctx.shared().fixture.audit_records;
     let body = entity(
         ctx.context(&call, "security/auditLog/queries/$entity"),
-        &query.resource(status, all, limit),
+        &query.resource(status, all, &ctx.st.settings),
     );
     Ok(json(StatusCode::OK, &body))
 }
@@ -506,6 +524,7 @@ pub(super) async fn records(
     call: Call,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    served(&ctx)?;
     let services = readable_services(&call)?;
     ctx.pace(Pace::QueryRecords).await;
     call.opts.allow_only(&["$top", "$skiptoken"])?;
@@ -534,7 +553,7 @@ pub(super) async fn records(
         })
     };
     let start = paging::start(&call)?;
-    let (values, next) = paging::scan(
+    let (mut values, next) = paging::scan(
         &source,
         Order::NewestFirst,
         start,
@@ -542,6 +561,10 @@ pub(super) async fn records(
         (0, picked.len()),
         keep,
     );
+    let first_paging = start == 0 && query.pagings.fetch_add(1, Ordering::Relaxed) == 0;
+    if first_paging && ctx.st.settings.audit.first_paging_drops && values.len() > 1 {
+        values.pop();
+    }
     let page = Page {
         context: ctx.context(&call, &format!("security/auditLog/queries('{id}')/records")),
         annotations: Vec::new(),

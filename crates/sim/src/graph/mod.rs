@@ -57,6 +57,32 @@ pub struct GraphSettings {
     /// Serve the user-evidence filter of alerts_v2 the migration guide shows
     /// (false: 400, as for any filter the list page does not name).
     pub alert_evidence_filter: bool,
+    pub audit: AuditQuirks,
+}
+
+/// How the audit-log query API behaves where reports of the real service
+/// differ (shared/reference/graph-api-more.md §N7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditQuirks {
+    /// v1.0 serves `security/auditLog` (it did not from 2025-07-29 to
+    /// 2026-07-03; beta did throughout): false answers v1.0 with a 400.
+    pub v1_served: bool,
+    /// A succeeded query carries `isRecordCountLimitExceeded` (documented in
+    /// 2026-09, absent from the 2026-08-20 metadata): false leaves it out.
+    pub exceeded_flag: bool,
+    /// The first paging of each query misses one record (a completed query
+    /// paged twice has returned different counts).
+    pub first_paging_drops: bool,
+}
+
+impl Default for AuditQuirks {
+    fn default() -> Self {
+        Self {
+            v1_served: true,
+            exceeded_flag: true,
+            first_paging_drops: false,
+        }
+    }
 }
 
 /// State of the Graph routes: the shared tenant plus what only Graph keeps.
