@@ -281,16 +281,10 @@ impl Collector<'_> {
         let done = self.journal.done(SOURCE, &k);
         let _permit = self.gate.acquire().await.expect("gate never closes");
         let (id, query) = match (&done, self.journal.audit_query(&k)) {
-            // Paged by an earlier run: its state again, to decide as that run did.
-            (Some(_), Some(id)) => {
-                let state = self
-                    .client
-                    .get(&self.audit_request(api, &format!("/{id}")))
-                    .await
-                    .ok()
-                    .and_then(|f| f.json);
-                (id.to_string(), state)
-            }
+            // Paged by an earlier run, which decided on splits and a second
+            // paging then: no request now (a second paging it finished is
+            // taken from the journal below).
+            (Some(_), Some(id)) => (id.to_string(), None),
             (Some(_), None) => (String::new(), None),
             (None, _) => {
                 let (id, known) = match self.audit_query(service, &w, upns, case, facts).await {
@@ -332,11 +326,17 @@ impl Collector<'_> {
             return self.split(&k, w);
         }
         let mut pagings = vec![(k.clone(), Ok(first))];
+        let k2 = format!("{k} second paging");
+        if state.is_null() {
+            if let Some(d) = self.journal.done(SOURCE, &k2) {
+                pagings.push((k2, Ok(d)));
+            }
+            return Ended::Paged(pagings);
+        }
         if let Some(counted) = state["approximateReturnedRecordCount"]
             .as_u64()
             .filter(|c| *c != paged)
         {
-            let k2 = format!("{k} second paging");
             tracing::info!(
                 "{k}: paged {paged} records, the service counted {counted}; paging again"
             );
