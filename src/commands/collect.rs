@@ -117,14 +117,7 @@ pub async fn collect(
             Some(dir) => anyhow::anyhow!(
                 "{}\n{}",
                 super::describe(&e),
-                tr(
-                    lang,
-                    "console-resume-after-error",
-                    &[
-                        ("path", dir.display().to_string()),
-                        ("command", resume_command(&sealer.command_line, &dir)),
-                    ],
-                )
+                resume_hint("console-resume-after-error", &dir, &sealer.command_line, lang)
             ),
             None => e.into(),
         })?,
@@ -157,14 +150,19 @@ impl std::error::Error for Interrupted {}
 
 fn interrupted(workdir: Option<std::path::PathBuf>, command_line: &[String], lang: Lang) -> String {
     match workdir {
-        Some(dir) => tr(
-            lang,
-            "console-interrupted",
-            &[
-                ("path", dir.display().to_string()),
-                ("command", resume_command(command_line, &dir)),
-            ],
-        ),
+        Some(dir) => resume_hint("console-interrupted", &dir, command_line, lang),
         None => tr(lang, "console-interrupted-early", &[]),
     }
+}
+
+/// Message `id` with the work folder and the command that continues from it.
+fn resume_hint(id: &str, dir: &std::path::Path, command_line: &[String], lang: Lang) -> String {
+    tr(
+        lang,
+        id,
+        &[
+            ("path", dir.display().to_string()),
+            ("command", resume_command(command_line, dir)),
+        ],
+    )
 }

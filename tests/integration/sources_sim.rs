@@ -3,7 +3,7 @@
 //! reasons, message trace's windows and budget (from the simulator's request
 //! log), and the phishing message's recipients found tenant-wide.
 
-use crate::collect_sim::{collect, open, sim, VICTIM};
+use crate::collect_sim::{collect, manifest_source, open, records, sim, VICTIM};
 use crate::common::{text, Case};
 use m365_preserve_sim::fixture::{Fixture, Licence};
 use m365_preserve_sim::scenario::{default_fixture, PHISH_SENDER};
@@ -12,23 +12,6 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 
 const NEW: &str = "message-trace,conditional-access,deleted-objects,risky-service-principals,service-principal-risk-detections,security-alerts,security-incidents,mail-sent,mail-deleted,licences";
-
-fn records(dest: &std::path::Path, source: &str) -> Vec<Value> {
-    serde_json::from_slice(&std::fs::read(dest.join(format!("evidence/{source}.json"))).unwrap())
-        .unwrap()
-}
-
-fn manifest_source(dest: &std::path::Path, source: &str) -> Value {
-    let manifest: Value =
-        serde_json::from_slice(&std::fs::read(dest.join("manifest.json")).unwrap()).unwrap();
-    manifest["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["source"] == source)
-        .unwrap_or_else(|| panic!("{source} in the manifest"))
-        .clone()
-}
 
 fn victim(f: &Fixture) -> &Value {
     f.tenant

@@ -4,11 +4,10 @@
 //! the reason and the command that fetches the gap, every other source
 //! complete.
 
-use crate::collect_sim::{collect, sim_with, user_id, VICTIM};
+use crate::collect_sim::{collect, manifest_source, sim_with, user_id, VICTIM};
 use crate::common::{package_in, text, Case};
 use m365_preserve_sim::outage::Storm;
 use m365_preserve_sim::scenario::default_fixture;
-use serde_json::Value;
 
 fn storm(prefix: String, requests: u32, retry_after: bool) -> Storm {
     Storm {
@@ -46,17 +45,7 @@ async fn storms_are_waited_out_and_counted_and_one_that_outlasts_the_retries_is_
     assert!(out.contains("devices"), "{out}");
 
     let dest = case.open_to(&package_in(&case.path("out")), "opened");
-    let manifest: Value =
-        serde_json::from_slice(&std::fs::read(dest.join("manifest.json")).unwrap()).unwrap();
-    let source = |name: &str| -> Value {
-        manifest["sources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["source"] == name)
-            .cloned()
-            .unwrap_or_else(|| panic!("{name} in the manifest"))
-    };
+    let source = |name: &str| manifest_source(&dest, name);
     for (name, retries) in [("risk-detections", 5), ("entra-audit", 6)] {
         let s = source(name);
         assert_eq!(s["status"], "complete", "{name}: {s}");

@@ -278,29 +278,7 @@ impl Collector<'_> {
     ) -> Ended {
         let api = service.api;
         let k = key(&w);
-        let done = self.journal.done(SOURCE, &k);
-        let _permit = self.gate.acquire().await.expect("gate never closes");
-        let (id, query) = match (&done, self.journal.audit_query(&k)) {
-            // Paged by an earlier run, which decided on splits and a second
-            // paging then: no request now (a second paging it finished is
-            // taken from the journal below).
-            (Some(_), Some(id)) => (id.to_string(), None),
-            (Some(_), None) => (String::new(), None),
-            (None, _) => {
-                let (id, known) = match self.audit_query(service, &w, upns, case, facts).await {
-                    Ok(found) => found,
-                    Err(p) => return Ended::problem(&k, p),
-                };
-                match self.poll(api, &k, &id, known).await {
-                    Ok(q) => (id, Some(q)),
-                    Err(p) => return Ended::problem(&k, p),
-                }
-            }
-        };
-        let state = query.unwrap_or(Value::Null);
-        if done.is_none() && capped(&state, None) {
-            return self.split(&k, w);
-        }
+        let k2 = format!("{k} second paging");
         let q = Query {
             keep: Keep::UpnInWindow {
                 upns: upns.to_vec(),
@@ -309,30 +287,43 @@ impl Collector<'_> {
             },
             ..Query::list(String::new(), Budget::AuditQuery, "AuditLogsQuery.Read.All")
         };
-        let records = self.audit_request(api, &format!("/{id}/records?$top=1000"));
-        let first = match done {
-            Some(d) => {
-                self.observer
-                    .records(SOURCE, d.tally.pages, d.tally.records);
-                d
+        if let Some(first) = self.journal.done(SOURCE, &k) {
+            // Paged by an earlier run, which decided on a second paging then:
+            // no request now, only what the journal holds.
+            self.observer
+                .records(SOURCE, first.tally.pages, first.tally.records);
+            if capped(
+                &Value::Null,
+                Some(first.tally.records + first.tally.outside),
+            ) {
+                return self.split(&k, w);
             }
-            None => match self.spool_pages(SOURCE, &k, records.clone(), &q).await {
-                Ok(f) => f,
-                Err(p) => return Ended::problem(&k, p),
-            },
+            let mut pagings = vec![(k, Ok(first))];
+            pagings.extend(self.journal.done(SOURCE, &k2).map(|d| (k2, Ok(d))));
+            return Ended::Paged(pagings);
+        }
+        let _permit = self.gate.acquire().await.expect("gate never closes");
+        let (id, known) = match self.audit_query(service, &w, upns, case, facts).await {
+            Ok(found) => found,
+            Err(p) => return Ended::problem(&k, p),
+        };
+        let state = match self.poll(api, &k, &id, known).await {
+            Ok(q) => q,
+            Err(p) => return Ended::problem(&k, p),
+        };
+        if capped(&state, None) {
+            return self.split(&k, w);
+        }
+        let records = self.audit_request(api, &format!("/{id}/records?$top=1000"));
+        let first = match self.spool_pages(SOURCE, &k, records.clone(), &q).await {
+            Ok(f) => f,
+            Err(p) => return Ended::problem(&k, p),
         };
         let paged = first.tally.records + first.tally.outside;
         if capped(&state, Some(paged)) {
             return self.split(&k, w);
         }
         let mut pagings = vec![(k.clone(), Ok(first))];
-        let k2 = format!("{k} second paging");
-        if state.is_null() {
-            if let Some(d) = self.journal.done(SOURCE, &k2) {
-                pagings.push((k2, Ok(d)));
-            }
-            return Ended::Paged(pagings);
-        }
         if let Some(counted) = state["approximateReturnedRecordCount"]
             .as_u64()
             .filter(|c| *c != paged)
@@ -340,10 +331,7 @@ impl Collector<'_> {
             tracing::info!(
                 "{k}: paged {paged} records, the service counted {counted}; paging again"
             );
-            let second = match self.journal.done(SOURCE, &k2) {
-                Some(d) => Ok(d),
-                None => self.spool_pages(SOURCE, &k2, records, &q).await,
-            };
+            let second = self.spool_pages(SOURCE, &k2, records, &q).await;
             if let Ok(s) = &second {
                 facts
                     .repaged

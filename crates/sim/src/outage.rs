@@ -108,13 +108,7 @@ pub async fn inject(State(outages): State<Arc<Outages>>, req: Request, next: Nex
             e
         }
         Some(Trouble::Throttled { retry_after }) => {
-            let mut e = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "TooManyRequests",
-                "Too many requests.",
-            );
-            e.retry_after = retry_after.then(|| Duration::from_millis(50));
-            e
+            ApiError::throttled(retry_after.then(|| Duration::from_millis(50)))
         }
     };
     e.into_response()
