@@ -106,6 +106,17 @@ impl Evidence {
         self.root.join(layout::evidence_json(source.as_str()))
     }
 
+    /// How many sign-ins `source` holds, for reserving memory up front: the
+    /// summary's count, bounded by what the file could hold (a damaged or
+    /// hostile summary cannot make the report reserve much more than the file).
+    pub fn signin_hint(&self, source: Source) -> usize {
+        /// Fewer bytes than a sign-in's line takes: its id and time alone do.
+        const MIN_LINE: u64 = 64;
+        let counted = self.summary(source).map_or(0, |s| s.records);
+        let fits = std::fs::metadata(self.path(source)).map_or(0, |m| m.len() / MIN_LINE);
+        usize::try_from(counted.min(fits)).unwrap_or(usize::MAX)
+    }
+
     /// The records of `source`, in file order, with their positions.
     pub fn records(&self, source: Source) -> Result<Records, ReportError> {
         let path = self.path(source);

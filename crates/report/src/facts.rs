@@ -8,47 +8,141 @@ use crate::timeline::{SignInView, Timeline};
 use crate::values::{normalise_ip, time};
 use crate::ReportError;
 use chrono::{DateTime, Utc};
+use hashbrown::HashTable;
 use m365_preserve_sources::Source;
 use serde::Deserialize;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use uuid::Uuid;
 
 /// An interned string.
 pub type Sym = u32;
 
-/// Interns strings: the empty string is always 0.
-#[derive(Default)]
+/// Interns strings: the empty string is always 0. Each distinct string is
+/// stored once, in one buffer, and found again through a table of symbols: a
+/// million sign-ins carry most of a million distinct session ids, and a map
+/// from boxed strings plus a list of them would hold each one twice, in two
+/// allocations.
 pub struct Strings {
-    ids: HashMap<Box<str>, Sym>,
-    all: Vec<Box<str>>,
+    bytes: String,
+    /// Where string `n` ends in `bytes` (it starts where `n - 1` ends).
+    ends: Vec<usize>,
+    table: HashTable<Sym>,
+    hasher: foldhash::fast::FixedState,
+}
+
+impl Default for Strings {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Strings {
     pub fn new() -> Self {
-        let mut s = Self::default();
+        let mut s = Self {
+            bytes: String::new(),
+            ends: Vec::new(),
+            table: HashTable::new(),
+            hasher: foldhash::fast::FixedState::default(),
+        };
         s.intern("");
         s
     }
 
     pub fn intern(&mut self, s: &str) -> Sym {
-        if let Some(id) = self.ids.get(s) {
+        let Self {
+            bytes,
+            ends,
+            table,
+            hasher,
+        } = self;
+        let hash = hasher.hash_one(s);
+        if let Some(id) = table.find(hash, |&id| slice(bytes, ends, id) == s) {
             return *id;
         }
-        let id = self.all.len() as Sym;
-        self.all.push(s.into());
-        self.ids.insert(s.into(), id);
+        let id = Sym::try_from(ends.len()).expect("fewer than 2^32 distinct strings");
+        bytes.push_str(s);
+        ends.push(bytes.len());
+        table.insert_unique(hash, id, |&id| hasher.hash_one(slice(bytes, ends, id)));
         id
     }
 
     /// The symbol of `s`, if it was ever interned.
     pub fn find(&self, s: &str) -> Option<Sym> {
-        self.ids.get(s).copied()
+        let hash = self.hasher.hash_one(s);
+        self.table.find(hash, |&id| self.get(id) == s).copied()
     }
 
     pub fn get(&self, id: Sym) -> &str {
-        &self.all[id as usize]
+        slice(&self.bytes, &self.ends, id)
+    }
+}
+
+fn slice<'a>(bytes: &'a str, ends: &[usize], id: Sym) -> &'a str {
+    let n = id as usize;
+    let start = if n == 0 { 0 } else { ends[n - 1] };
+    &bytes[start..ends[n]]
+}
+
+/// Session ids, interned for comparison only: the rules ask whether two
+/// records share a session, and the timeline writes the text from the record
+/// itself. Entra's session ids are GUIDs, nearly one per sign-in, so they are
+/// kept as 16 bytes (matched whatever their case: the unified audit log and
+/// the sign-in logs spell the same id); anything else is kept as text.
+/// Symbol 0 is "no session".
+pub struct Sessions {
+    guids: Vec<[u8; 16]>,
+    table: HashTable<Sym>,
+    others: Strings,
+    hasher: foldhash::fast::FixedState,
+}
+
+impl Sessions {
+    /// GUID symbols have this bit set; the others are `Strings` symbols.
+    const GUID: Sym = 1 << 31;
+
+    pub fn new() -> Self {
+        Self {
+            guids: Vec::new(),
+            table: HashTable::new(),
+            others: Strings::new(),
+            hasher: foldhash::fast::FixedState::default(),
+        }
+    }
+
+    pub fn intern(&mut self, s: &str) -> Sym {
+        let Ok(guid) = Uuid::try_parse(s) else {
+            return self.others.intern(s);
+        };
+        let Self {
+            guids,
+            table,
+            hasher,
+            ..
+        } = self;
+        let key = *guid.as_bytes();
+        let hash = hasher.hash_one(key);
+        let slot = |id: Sym| guids[(id & !Self::GUID) as usize];
+        if let Some(id) = table.find(hash, |&id| slot(id) == key) {
+            return *id;
+        }
+        let n = Sym::try_from(guids.len())
+            .ok()
+            .filter(|n| n & Self::GUID == 0)
+            .expect("fewer than 2^31 distinct sessions");
+        guids.push(key);
+        table.insert_unique(hash, n | Self::GUID, |&id| {
+            hasher.hash_one(guids[(id & !Self::GUID) as usize])
+        });
+        n | Self::GUID
+    }
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -227,6 +321,8 @@ const KEPT_OPERATIONS: &[&str] = &[
 /// Everything the rules read.
 pub struct Facts {
     pub strings: Strings,
+    /// The sessions of `signins` and `purview`.
+    pub sessions: Sessions,
     pub signins: Vec<SignIn>,
     /// The ids of `signins`, in the same order, for the evidence lists.
     pub signin_ids: SignInIds,
@@ -339,6 +435,7 @@ impl Facts {
     pub fn read(evidence: &Evidence, timeline: &mut Timeline) -> Result<Self, ReportError> {
         let mut f = Facts {
             strings: Strings::new(),
+            sessions: Sessions::new(),
             signins: Vec::new(),
             signin_ids: SignInIds::default(),
             audits: Vec::new(),
@@ -360,6 +457,12 @@ impl Facts {
             detections: Vec::new(),
             folders: HashMap::new(),
         };
+        let expected: usize = Kind::ALL
+            .iter()
+            .map(|k| evidence.signin_hint(k.source()))
+            .sum();
+        f.signins.reserve_exact(expected);
+        f.signin_ids.guids.reserve_exact(expected);
         for kind in Kind::ALL {
             f.read_signins(evidence, kind, timeline)?;
         }
@@ -494,7 +597,7 @@ impl Facts {
             ip: st.intern(normalise_ip(s(&l.ip))),
             asn: l.asn.unwrap_or(0),
             country: st.intern(l.location.as_ref().map(|x| s(&x.country)).unwrap_or("")),
-            session: st.intern(s(&l.session)),
+            session: self.sessions.intern(s(&l.session)),
             app_id: st.intern(&s(&l.app_id).to_ascii_lowercase()),
             app: st.intern(s(&l.app)),
             client_app: st.intern(s(&l.client_app)),
@@ -561,7 +664,7 @@ impl Facts {
                 operation: st.intern(&operation),
                 user: st.intern(&get("UserId").to_ascii_lowercase()),
                 ip: st.intern(normalise_ip(ip)),
-                session: st.intern(session),
+                session: self.sessions.intern(session),
                 app: st.intern(&app.to_ascii_lowercase()),
                 data: keep.then(|| Box::new(data.clone())),
             };
@@ -639,7 +742,7 @@ fn line_view<'a>(l: &'a SignInLine<'a>, s: &SignIn, strings: &'a Strings) -> Sig
         country: strings.get(s.country),
         asn: s.asn,
         error: s.error,
-        session: strings.get(s.session),
+        session: l.session.as_deref().unwrap_or(""),
         user_agent: strings.get(s.user_agent),
         device_id: strings.get(s.device_id),
     }
@@ -648,6 +751,50 @@ fn line_view<'a>(l: &'a SignInLine<'a>, s: &SignIn, strings: &'a Strings) -> Sig
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_read_back_exactly_and_intern_once() {
+        let mut st = Strings::new();
+        assert_eq!(st.intern(""), 0);
+        let words = ["203.0.113.7", "佐藤 花子", "", "Mozilla/5.0", "203.0.113.7"];
+        let syms: Vec<Sym> = words.iter().map(|w| st.intern(w)).collect();
+        assert_eq!(syms[0], syms[4], "the same text, the same symbol");
+        assert_ne!(syms[0], syms[1]);
+        for (w, sym) in words.iter().zip(&syms) {
+            assert_eq!(st.get(*sym), *w);
+            assert_eq!(st.find(w), Some(*sym));
+        }
+        assert_eq!(st.find("198.51.100.1"), None);
+        // Many strings: the table grows and every one still reads back.
+        let many: Vec<Sym> = (0..10_000).map(|i| st.intern(&format!("s{i}"))).collect();
+        for (i, sym) in many.iter().enumerate() {
+            assert_eq!(st.get(*sym), format!("s{i}"));
+        }
+    }
+
+    #[test]
+    fn sessions_match_guids_whatever_their_case_and_keep_other_ids_apart() {
+        let mut ss = Sessions::new();
+        assert_eq!(ss.intern(""), 0, "no session");
+        let lower = ss.intern("0f8fad5b-d9cb-469f-a165-70867728950e");
+        assert_eq!(ss.intern("0F8FAD5B-D9CB-469F-A165-70867728950E"), lower);
+        assert_ne!(ss.intern("7c9e6679-7425-40de-944b-e07fc1f90ae7"), lower);
+        let text = ss.intern("not-a-guid");
+        assert_ne!(text, 0);
+        assert_ne!(text, lower);
+        assert_eq!(ss.intern("not-a-guid"), text);
+        let many: Vec<Sym> = (0..10_000u128)
+            .map(|i| ss.intern(&Uuid::from_u128(i + 1).to_string()))
+            .collect();
+        let again: Vec<Sym> = (0..10_000u128)
+            .map(|i| ss.intern(&Uuid::from_u128(i + 1).to_string()))
+            .collect();
+        assert_eq!(many, again);
+        assert_eq!(
+            many.iter().collect::<std::collections::HashSet<_>>().len(),
+            10_000
+        );
+    }
 
     fn signin(kind: Kind, index: u32) -> SignIn {
         SignIn {
