@@ -270,21 +270,34 @@ impl Context {
 /// A session whose later sign-in comes from another network and country:
 /// (first sign-in, replaying sign-in).
 pub fn replayed_sessions(f: &Facts) -> Vec<(&SignIn, &SignIn)> {
-    let mut first: HashMap<Sym, &SignIn> = HashMap::new();
-    let mut sorted: Vec<&SignIn> = f.signins.iter().filter(|s| s.session != 0).collect();
-    sorted.sort_by_key(|s| (s.time, s.kind, s.index));
+    /// No sign-in of the session seen yet.
+    const NONE: u32 = u32::MAX;
+    let count = u32::try_from(f.signins.len()).expect("fewer than 2^32 sign-ins");
+    let at = |n: u32| &f.signins[n as usize];
+    let mut order: Vec<u32> = (0..count).filter(|&n| at(n).session != 0).collect();
+    order.sort_by_key(|&n| {
+        let s = at(n);
+        (s.time, s.kind, s.index)
+    });
+    // The first sign-in of each session, by position: a dense table, since
+    // nearly every sign-in has a session of its own (a map of a million
+    // entries took five times the room).
+    let mut first = vec![NONE; f.sessions.slots()];
     let mut out = Vec::new();
     let mut flagged: HashSet<Sym> = HashSet::new();
-    for s in sorted {
-        match first.get(&s.session) {
-            None => {
-                first.insert(s.session, s);
-            }
-            Some(f0) => {
+    for n in order {
+        let s = at(n);
+        let Some(slot) = f.sessions.slot(s.session) else {
+            continue;
+        };
+        match first[slot] {
+            NONE => first[slot] = n,
+            m => {
+                let f0 = at(m);
                 let other_network = s.asn != 0 && f0.asn != 0 && s.asn != f0.asn;
                 let other_country = s.country != 0 && f0.country != 0 && s.country != f0.country;
                 if other_network && other_country && s.ok() && flagged.insert(s.session) {
-                    out.push((*f0, s));
+                    out.push((f0, s));
                 }
             }
         }

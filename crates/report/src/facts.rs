@@ -78,6 +78,11 @@ impl Strings {
     pub fn get(&self, id: Sym) -> &str {
         slice(&self.bytes, &self.ends, id)
     }
+
+    /// How many distinct strings (the empty one included).
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
 }
 
 fn slice<'a>(bytes: &'a str, ends: &[usize], id: Sym) -> &'a str {
@@ -137,6 +142,23 @@ impl Sessions {
             hasher.hash_one(guids[(id & !Self::GUID) as usize])
         });
         n | Self::GUID
+    }
+}
+
+impl Sessions {
+    /// How many distinct sessions there are: the slots of a table indexed by
+    /// [`Sessions::slot`].
+    pub fn slots(&self) -> usize {
+        self.guids.len() + self.others.len() - 1
+    }
+
+    /// A session's place among [`Sessions::slots`] (none for symbol 0).
+    pub fn slot(&self, sym: Sym) -> Option<usize> {
+        match sym {
+            0 => None,
+            g if g & Self::GUID != 0 => Some((g & !Self::GUID) as usize),
+            other => Some(self.guids.len() + other as usize - 1),
+        }
     }
 }
 
@@ -794,6 +816,18 @@ mod tests {
             many.iter().collect::<std::collections::HashSet<_>>().len(),
             10_000
         );
+        // Slots: one per distinct session, dense, none for "no session".
+        assert_eq!(ss.slot(0), None);
+        let all: Vec<Sym> = [lower, text].into_iter().chain(many).collect();
+        let slots: std::collections::HashSet<usize> =
+            all.iter().map(|s| ss.slot(*s).expect("a slot")).collect();
+        assert_eq!(slots.len(), all.len(), "distinct");
+        assert_eq!(
+            ss.slots(),
+            10_000 + 2 + 1,
+            "the guids, the text and the other guid"
+        );
+        assert!(slots.iter().all(|n| *n < ss.slots()));
     }
 
     fn signin(kind: Kind, index: u32) -> SignIn {
