@@ -223,6 +223,7 @@ impl Model {
         model
     }
 
+    /// What the qualified type `name` is (`Edm.String`, `microsoft.graph.user`...).
     pub fn kind<'m>(&'m self, name: &'m str) -> Kind<'m> {
         if let Some(primitive) = name.strip_prefix("Edm.") {
             return Kind::Primitive(primitive);
@@ -234,12 +235,9 @@ impl Model {
         }
     }
 
+    /// The entity or complex type `name` (qualified).
     pub fn structure(&self, name: &str) -> Option<&StructType> {
         self.structs.get(name)
-    }
-
-    pub fn enumeration(&self, name: &str) -> Option<&EnumType> {
-        self.enums.get(name)
     }
 
     /// `t` and its base types, most derived first.
