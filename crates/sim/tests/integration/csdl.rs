@@ -644,7 +644,9 @@ async fn every_route_serves_what_the_schema_says() {
         findings.report()
     );
     eprintln!(
-        "evolvable members served with the opt-in header: {:?}",
+        "{} records of {} routes checked; evolvable members served with the opt-in header: {:?}",
+        findings.records,
+        routes.len(),
         findings.evolvable
     );
     assert!(
