@@ -6,8 +6,10 @@
 use crate::collect_sim::{collect, manifest_source, open, records, sim, VICTIM};
 use crate::common::{text, Case};
 use m365_preserve_sim::fixture::{Fixture, Licence};
+use m365_preserve_sim::odata::project;
 use m365_preserve_sim::scenario::{default_fixture, PHISH_SENDER};
 use m365_preserve_sim::server::{start, FixtureSource, Profile, SimConfig, SimHandle};
+use m365_preserve_sources::MESSAGE_SELECT;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -297,12 +299,14 @@ async fn new_sources_hold_exactly_the_fixtures_records() {
             .unwrap()["id"]
             .clone()
     };
+    // The collector asks for the metadata only (`$select`); Graph adds the etag.
+    let selected: Vec<String> = MESSAGE_SELECT.split(',').map(str::to_string).collect();
     let in_folders = |names: &[&str]| -> Vec<Value> {
         mailbox
             .items
             .iter()
             .filter(|m| names.iter().any(|n| m["parentFolderId"] == folder(n)))
-            .cloned()
+            .map(|m| project(m, &selected, &["id", "@odata.etag"]))
             .collect()
     };
     same_records(

@@ -90,12 +90,8 @@ impl QueryProblem {
 impl Collector<'_> {
     /// The Graph request of `q` (at `path`: the query's own or its fallback).
     pub(crate) fn request(&self, path: &str, q: &Query, source: Source) -> Request {
-        let mut r = Request::new(Api::Graph, graph_url(&self.graph, path), q.budget, source)
-            .permission(q.permission);
-        if q.unknown_enums {
-            r = r.unknown_enums();
-        }
-        r
+        Request::new(Api::Graph, graph_url(&self.graph, path), q.budget, source)
+            .permission(q.permission)
     }
 
     /// Waits `real` seconds of service time (shorter on a faster simulator clock).

@@ -5,6 +5,7 @@
 //! real client can be tested and demonstrated without a tenant.
 
 pub mod auth;
+pub mod csdl;
 mod error;
 pub mod exchange;
 pub mod faults;

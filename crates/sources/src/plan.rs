@@ -58,8 +58,6 @@ pub struct Query {
     pub path: String,
     pub budget: Budget,
     pub permission: &'static str,
-    /// Audit logs: ask for new enum members as themselves.
-    pub unknown_enums: bool,
     /// The response is one object, not a collection.
     pub single: bool,
     /// Tried instead when the first form needs a licence the tenant lacks.
@@ -84,7 +82,6 @@ impl Query {
             path,
             budget,
             permission,
-            unknown_enums: false,
             single: false,
             without_premium: None,
             licence_optional: None,
@@ -224,7 +221,6 @@ fn signins_in(event_type: &str, targets: &[Target], w: &Window, scope: &Scope) -
     let kind = format!("signInEventTypes/any(t: t eq '{event_type}')");
     let window = time_filter("createdDateTime", w);
     let make = |filter: String, keep: Keep| Query {
-        unknown_enums: true,
         keep,
         ..Query::list(
             format!("/beta/auditLogs/signIns?$filter={filter}"),
@@ -403,7 +399,6 @@ fn directory_audits(targets: &[Target], whole: &Window) -> Vec<Query> {
                 format!("targetResources/any(t: t/id eq '{}')", t.id),
             ] {
                 out.push(Query {
-                    unknown_enums: true,
                     keep: Keep::InWindow {
                         field: "activityDateTime",
                         window: w,

@@ -69,9 +69,6 @@ pub struct Request {
     pub api: Api,
     /// What the response is for (raw capture folder, logs).
     pub capture: Capture,
-    /// Send `Prefer: include-unknown-enum-members` (audit logs, so new enum
-    /// members arrive as themselves rather than `unknownFutureValue`).
-    pub unknown_enums: bool,
     /// Headers resent on every page (Graph does not carry them into nextLinks).
     pub headers: Vec<(String, String)>,
     /// The permission this call needs, named in errors when the service does not.
@@ -87,16 +84,10 @@ impl Request {
             budget,
             api,
             capture: capture.into(),
-            unknown_enums: false,
             headers: Vec::new(),
             permission: None,
             json: true,
         }
-    }
-
-    pub fn unknown_enums(mut self) -> Self {
-        self.unknown_enums = true;
-        self
     }
 
     pub fn header(mut self, name: &str, value: &str) -> Self {
@@ -476,7 +467,10 @@ impl ReadOnlyClient {
             .bearer_auth(token.expose_secret())
             .header("client-request-id", client_request_id)
             .header("return-client-request-id", "true");
-        if req.unknown_enums {
+        // Every Graph answer carries enum members newer than `unknownFutureValue`
+        // as themselves, not masked: evidence keeps what the service knows
+        // (shared/reference/graph-api.md §0, evolvable enums).
+        if req.api == Api::Graph {
             rb = rb.header("Prefer", "include-unknown-enum-members");
         }
         for (k, v) in &req.headers {

@@ -8,9 +8,8 @@
 //!   properties removed) and refuses beta-only properties in `$filter`/`$select`.
 //! - Directory audits: work on every licence; newest first; carry
 //!   `@microsoft.graph.tips`; v1.0 drops the beta-only `performedBy`/`userAgent`.
-//! - Both draw on the reports budget, refuse undocumented filters with 400
-//!   `Invalid filter clause`, and mask evolvable enum members as
-//!   `unknownFutureValue` unless `Prefer: include-unknown-enum-members` is sent.
+//! - Both draw on the reports budget and refuse undocumented filters with 400
+//!   `Invalid filter clause`.
 //! - A filter reaching back past the retention window answers an empty page
 //!   (default) or, with `OldFilters::Reject`, 400 `Invalid filter clause`
 //!   (both behaviours are reported; the 400 in
@@ -85,41 +84,6 @@ const SIGNIN_BETA_ONLY: &[&str] = &[
 ];
 
 const AUDIT_BETA_ONLY: &[&str] = &["performedBy", "userAgent"];
-
-/// Enum members added after `unknownFutureValue`: Graph only sends them to
-/// clients that ask with `Prefer: include-unknown-enum-members`
-/// (<https://learn.microsoft.com/graph/api/resources/signin?view=graph-rest-beta>).
-const EVOLVABLE: &[(&str, &[&str], &str)] = &[
-    (
-        "incomingTokenType",
-        &["remoteDesktopToken", "refreshToken"],
-        "unknownFutureValue",
-    ),
-    (
-        "crossTenantAccessType",
-        &["passthrough"],
-        "unknownFutureValue",
-    ),
-    (
-        "originalTransferMethod",
-        &["authenticationTransfer"],
-        "unknownFutureValue",
-    ),
-    (
-        "authenticationProtocol",
-        &["authenticationTransfer", "nativeAuth"],
-        "unknownFutureValue",
-    ),
-    (
-        "tokenIssuerType",
-        &[
-            "AzureADBackupAuth",
-            "ADFederationServicesMFAAdapter",
-            "NPSExtension",
-        ],
-        "UnknownFutureValue",
-    ),
-];
 
 /// Sign-in `$filter` support
 /// (<https://learn.microsoft.com/graph/api/resources/signin?view=graph-rest-beta>).
@@ -305,23 +269,11 @@ impl Log {
         }
     }
 
-    /// A stored record as this request sees it: version shape, enum masking, `$select`.
-    fn shape(&self, mut record: Value, ctx: &Ctx, call: &Call, select: Option<&[String]>) -> Value {
+    /// A stored record as this request sees it: version shape, `$select`
+    /// (evolvable enum members are masked by [`super::evolvable`]).
+    fn shape(&self, mut record: Value, ctx: &Ctx, select: Option<&[String]>) -> Value {
         if ctx.version == Version::V1 {
             strip(&mut record, self.beta_only);
-        }
-        if !call.unknown_enums {
-            if let Some(obj) = record.as_object_mut() {
-                for (field, newer, unknown) in EVOLVABLE {
-                    let masked = obj
-                        .get(*field)
-                        .and_then(Value::as_str)
-                        .is_some_and(|v| newer.iter().any(|n| n.eq_ignore_ascii_case(v)));
-                    if masked {
-                        obj.insert((*field).into(), Value::String((*unknown).into()));
-                    }
-                }
-            }
         }
         match select {
             Some(fields) => crate::odata::project(&record, fields, &[]),
@@ -347,7 +299,7 @@ impl Log {
         let select = q.select.as_deref();
         let values = records
             .into_iter()
-            .map(|r| self.shape(r, ctx, call, select))
+            .map(|r| self.shape(r, ctx, select))
             .collect();
         let annotations = if self.entity == AUDITS.entity && select.is_none() {
             vec![("@microsoft.graph.tips", Value::String(TIPS.into()))]
@@ -372,12 +324,7 @@ impl Log {
         found: Option<Value>,
         id: &str,
     ) -> Result<Response, ApiError> {
-        let record = self.shape(
-            found.ok_or_else(|| ApiError::not_found(id))?,
-            ctx,
-            call,
-            None,
-        );
+        let record = self.shape(found.ok_or_else(|| ApiError::not_found(id))?, ctx, None);
         let context = ctx.context(call, &format!("{}/$entity", self.fragment));
         Ok(json(StatusCode::OK, &entity(context, &record)))
     }

@@ -363,7 +363,8 @@ fn query_filters(body: &Map<String, Value>) -> Result<Filters, ApiError> {
 }
 
 /// The auditLogQuery as stored (its `id` still to be given): the body's values,
-/// `null` or `[]` for what it left out.
+/// `null` or `[]` for what it left out. The older singular `serviceFilter` is
+/// accepted but answered as `serviceFilters`, the only one the type has.
 fn stored_resource(body: &Map<String, Value>, display_name: Option<String>) -> Map<String, Value> {
     let mut resource = Map::new();
     resource.insert(
@@ -375,16 +376,11 @@ fn stored_resource(body: &Map<String, Value>, display_name: Option<String>) -> M
         "displayName".into(),
         display_name.map_or(Value::Null, Value::String),
     );
-    for key in ["filterStartDateTime", "filterEndDateTime"] {
+    for key in ["filterStartDateTime", "filterEndDateTime", "keywordFilter"] {
         resource.insert(key.into(), body.get(key).cloned().unwrap_or(Value::Null));
-    }
-    for key in ["recordTypeFilters", "keywordFilter"] {
-        resource.insert(key.into(), body.get(key).cloned().unwrap_or(Value::Null));
-    }
-    if let Some(service) = body.get("serviceFilter") {
-        resource.insert("serviceFilter".into(), service.clone());
     }
     for key in [
+        "recordTypeFilters",
         "serviceFilters",
         "operationFilters",
         "userPrincipalNameFilters",
@@ -392,12 +388,15 @@ fn stored_resource(body: &Map<String, Value>, display_name: Option<String>) -> M
         "objectIdFilters",
         "administrativeUnitIdFilters",
     ] {
-        resource.insert(
-            key.into(),
-            body.get(key)
-                .cloned()
-                .unwrap_or_else(|| Value::Array(Vec::new())),
-        );
+        let mut items = match body.get(key) {
+            Some(Value::Array(items)) => items.clone(),
+            _ => Vec::new(),
+        };
+        if key == "serviceFilters" {
+            let single = body.get("serviceFilter").and_then(Value::as_str);
+            items.extend(single.filter(|s| !s.is_empty()).map(Value::from));
+        }
+        resource.insert(key.into(), Value::Array(items));
     }
     resource
 }

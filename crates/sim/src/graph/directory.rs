@@ -81,7 +81,7 @@ const GRANT_PERMISSIONS: &[&str] = &[
 
 /// Properties `GET /users/{id}` returns without `$select`
 /// (<https://learn.microsoft.com/graph/api/resources/user?view=graph-rest-1.0>).
-const USER_DEFAULT: &[&str] = &[
+pub const USER_DEFAULT: &[&str] = &[
     "businessPhones",
     "displayName",
     "givenName",

@@ -13,18 +13,21 @@
 //! - `directory`: users, memberships, roles, devices, apps, grants;
 //! - `authmethods`: authentication methods, per-user MFA, registration details;
 //! - `mailbox`: inbox rules, folders, mailbox settings, message MIME;
-//! - `risk`: identity protection.
+//! - `risk`: identity protection;
+//! - `evolvable`: the layer that masks evolvable enum members.
 
 mod auditlogs;
 mod auditquery;
 mod authmethods;
 mod directory;
 pub mod error;
+mod evolvable;
 mod mailbox;
 mod more;
 mod paging;
 mod risk;
 
+pub use directory::USER_DEFAULT;
 pub use error::ApiError;
 
 use crate::fixture::{Licence, Tenant};
@@ -135,7 +138,8 @@ pub fn router(shared: Arc<Shared>, settings: GraphSettings) -> Router {
         };
         app = app.merge(routes(version).with_state(ctx));
     }
-    app.layer(axum::middleware::from_fn_with_state(shared, authenticate))
+    app.layer(axum::middleware::from_fn(evolvable::layer))
+        .layer(axum::middleware::from_fn_with_state(shared, authenticate))
 }
 
 /// The routes of one API version, family by family.
@@ -418,8 +422,6 @@ struct Call {
     base: String,
     /// The request path, e.g. `/beta/auditLogs/signIns`.
     path: String,
-    /// `Prefer: include-unknown-enum-members` was sent.
-    unknown_enums: bool,
     /// `ConsistencyLevel: eventual` was sent.
     eventual: bool,
 }
@@ -508,7 +510,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Call {
             opts: QueryOptions::parse(uri.query().unwrap_or(""))?,
             base,
             path: uri.path().to_string(),
-            unknown_enums: header_has("prefer", "include-unknown-enum-members"),
             eventual: header_has("consistencylevel", "eventual"),
         })
     }

@@ -909,7 +909,7 @@ fn mailbox(member: &Member) -> Mailbox {
             };
             json!({"id": graph_folder_id(member, name), "displayName": name, "parentFolderId": root,
                    "childFolderCount": 0, "unreadItemCount": if *name == "RSS Feeds" { 0 } else { total / 40 },
-                   "totalItemCount": total, "sizeInBytes": total * 48_211, "isHidden": false})
+                   "totalItemCount": total, "isHidden": false})
         })
         .collect();
     let mut rules = Vec::new();

@@ -24,6 +24,7 @@ mod large;
 mod messages;
 mod more;
 mod purview;
+mod shape;
 mod signins;
 mod story;
 
@@ -65,13 +66,15 @@ pub fn default_fixture() -> Fixture {
     let signins = signins::generate();
     let mut tenant = directory::tenant(&signins);
     tenant.exchange = exchange::exchange(&tenant.mailboxes);
-    Fixture {
+    let mut fixture = Fixture {
         dir: PathBuf::new(),
         tenant,
         directory_audits: audits::generate(&signins),
         audit_records: purview::generate(&signins),
         signins,
-    }
+    };
+    shape::fill_fixture(&mut fixture);
+    fixture
 }
 
 /// Writes `fixture` as a fixture folder: `tenant.json` (pretty, in the struct's

@@ -39,13 +39,13 @@ impl RecordType {
 
     fn graph_name(self) -> &'static str {
         match self {
-            RecordType::ExchangeAdmin => "exchangeAdmin",
-            RecordType::ExchangeItem => "exchangeItem",
-            RecordType::ExchangeItemGroup => "exchangeItemGroup",
-            RecordType::SharePointFileOperation => "sharePointFileOperation",
-            RecordType::AzureActiveDirectory => "azureActiveDirectory",
-            RecordType::AzureActiveDirectoryStsLogon => "azureActiveDirectoryStsLogon",
-            RecordType::ExchangeItemAggregated => "exchangeItemAggregated",
+            RecordType::ExchangeAdmin => "ExchangeAdmin",
+            RecordType::ExchangeItem => "ExchangeItem",
+            RecordType::ExchangeItemGroup => "ExchangeItemGroup",
+            RecordType::SharePointFileOperation => "SharePointFileOperation",
+            RecordType::AzureActiveDirectory => "AzureActiveDirectory",
+            RecordType::AzureActiveDirectoryStsLogon => "AzureActiveDirectoryStsLogon",
+            RecordType::ExchangeItemAggregated => "ExchangeItemAggregated",
         }
     }
 
@@ -158,7 +158,7 @@ impl Record {
             "auditLogRecordType": self.kind.graph_name(),
             "operation": self.operation,
             "organizationId": TENANT_ID,
-            "userType": "regular",
+            "userType": "Regular",
             "userId": self.member.upn,
             "service": self.workload,
             "objectId": self.object_id,

@@ -354,7 +354,8 @@ impl<'a> SignIn<'a> {
             ("createdDateTime", Value::String(secs(self.time))),
             ("userDisplayName", self.user_field(|m| &m.display_name)),
             ("userPrincipalName", self.user_field(|m| &m.upn)),
-            ("userId", self.user_field(|m| &m.id)),
+            // Non-nullable: workload sign-ins carry "" (beta signIn metadata).
+            ("userId", text(self.user.map_or("", |m| &m.id))),
             ("appId", text(self.app.id)),
             ("appDisplayName", text(self.app.name)),
             ("ipAddress", text(self.place.ip)),
@@ -393,7 +394,7 @@ impl<'a> SignIn<'a> {
     }
 
     /// The resource, the tenants, and how the user or workload identified itself.
-    fn identity_members(&self) -> [(&'static str, Value); 20] {
+    fn identity_members(&self) -> [(&'static str, Value); 21] {
         let (is_user, interactive) = (self.is_user(), self.interactive());
         let identifier = if interactive {
             self.user.map_or("", |m| &m.upn)
@@ -431,11 +432,12 @@ impl<'a> SignIn<'a> {
             ("crossTenantAccessType", none()),
             ("servicePrincipalCredentialKeyId", text(key_id)),
             ("servicePrincipalCredentialThumbprint", text(thumbprint)),
+            ("azureResourceId", Value::String(self.azure_resource())),
         ]
     }
 
     /// The tokens: what came in, the session, and who owns the app and resource.
-    fn token_members(&self) -> [(&'static str, Value); 14] {
+    fn token_members(&self) -> [(&'static str, Value); 16] {
         let first_party = !TENANT_APPS.iter().any(|t| t.app == self.app);
         let app_owner = if first_party {
             MICROSOFT_TENANT
@@ -452,10 +454,12 @@ impl<'a> SignIn<'a> {
             ("authenticationProtocol", text(self.protocol)),
             ("resourceServicePrincipalId", text(sp_id(&self.resource))),
             ("signInTokenProtectionStatus", none()),
+            ("appTokenProtectionStatus", none()),
             ("originalTransferMethod", none()),
             ("isThroughGlobalSecureAccess", Value::Bool(false)),
             ("globalSecureAccessIpAddress", text("")),
             ("sessionId", Value::String(session)),
+            ("clientSessionId", text("")),
             ("appOwnerTenantId", text(app_owner)),
             ("resourceOwnerTenantId", self.tenant(MICROSOFT_TENANT)),
             ("mfaDetail", Value::Null),
@@ -490,6 +494,7 @@ impl<'a> SignIn<'a> {
             ("displayName", text(self.device.name)),
             ("operatingSystem", text(self.client.os)),
             ("browser", text(self.client.browser)),
+            ("browserId", text("")),
             (
                 "isCompliant",
                 self.device.compliant.map_or(Value::Null, Value::Bool),
@@ -528,7 +533,7 @@ impl<'a> SignIn<'a> {
     }
 
     /// The policies and processing details Entra applied.
-    fn policy_members(&self) -> [(&'static str, Value); 12] {
+    fn policy_members(&self) -> [(&'static str, Value); 13] {
         let private_link = obj([
             ("policyId", text("")),
             ("policyName", text("")),
@@ -555,6 +560,7 @@ impl<'a> SignIn<'a> {
             ("authenticationAppPolicyEvaluationDetails", empty()),
             ("managedServiceIdentity", self.managed_identity()),
             ("tokenProtectionStatusDetails", token_protection),
+            ("agent", Value::Null),
         ]
     }
 
@@ -614,37 +620,57 @@ impl<'a> SignIn<'a> {
         }
     }
 
+    /// `azureResourceId`: the Azure resource a managed identity belongs to.
+    fn azure_resource(&self) -> String {
+        match self.workload.map(|w| w.credential) {
+            Some(Credential::ManagedIdentity { resource, .. }) => {
+                format!("/subscriptions/{SUBSCRIPTION}/{resource}")
+            }
+            _ => String::new(),
+        }
+    }
+
     /// `managedServiceIdentity`: its type and resource for managed identities.
     fn managed_identity(&self) -> Value {
-        let (kind, resource) = match self.workload.map(|w| w.credential) {
-            Some(Credential::ManagedIdentity {
-                user_assigned,
-                resource,
-            }) => (
+        let kind = match self.workload.map(|w| w.credential) {
+            Some(Credential::ManagedIdentity { user_assigned, .. }) => {
                 if user_assigned {
                     "userAssigned"
                 } else {
                     "systemAssigned"
-                },
-                format!("/subscriptions/{SUBSCRIPTION}/{resource}"),
-            ),
-            _ => ("none", String::new()),
+                }
+            }
+            _ => "none",
         };
         obj([
             ("msiType", text(kind)),
-            ("associatedResourceId", Value::String(resource)),
+            ("associatedResourceId", Value::String(self.azure_resource())),
             ("federatedTokenId", text("")),
             ("federatedTokenIssuer", text("")),
         ])
     }
 
     /// The tenant's policies as evaluated for this sign-in; the geo-block is
-    /// report-only, so it records a failure for foreign addresses but enforces nothing.
+    /// report-only, so it records a failure for foreign addresses but enforces
+    /// nothing. Both apply to all users and apps; the geo-block's location
+    /// condition includes every location but the office's named network.
     fn ca_policies(&self) -> Value {
         if self.user.is_none() {
             return Value::Array(Vec::new());
         }
-        let policy = |p: &CaPolicy, grant: Option<&str>, result: &str| {
+        let rule = |condition: &str, rule: &str| {
+            obj([
+                ("conditionalAccessCondition", text(condition)),
+                ("ruleSatisfied", text(rule)),
+            ])
+        };
+        let everyone = || vec![rule("application", "allApps"), rule("users", "allUsers")];
+        // (result, grant control, satisfied, not satisfied, include rules, exclude rules)
+        let policy = |p: &CaPolicy,
+                      result: &str,
+                      grant: Option<&str>,
+                      (satisfied, unsatisfied): (&str, &str),
+                      (include, exclude): (Vec<Value>, Vec<Value>)| {
             obj([
                 ("id", text(p.id)),
                 ("displayName", text(p.name)),
@@ -652,27 +678,57 @@ impl<'a> SignIn<'a> {
                     "enforcedGrantControls",
                     Value::Array(grant.into_iter().map(text).collect()),
                 ),
-                ("enforcedSessionControls", Value::Array(Vec::new())),
+                ("enforcedSessionControls", empty()),
                 ("result", text(result)),
+                ("conditionsSatisfied", text(satisfied)),
+                ("conditionsNotSatisfied", text(unsatisfied)),
+                ("includeRulesSatisfied", Value::Array(include)),
+                ("excludeRulesSatisfied", Value::Array(exclude)),
+                ("sessionControlsNotSatisfied", empty()),
+                ("authenticationStrength", Value::Null),
             ])
         };
-        Value::Array(if self.status.0 != 0 {
-            vec![
-                policy(&CA_MFA, None, "notApplied"),
-                policy(&CA_GEO, None, "reportOnlyNotApplied"),
-            ]
+        // Credential failures stop before Conditional Access is evaluated.
+        if self.status.0 != 0 {
+            let unevaluated = || (Vec::new(), Vec::new());
+            return Value::Array(vec![
+                policy(&CA_MFA, "notApplied", None, ("none", "none"), unevaluated()),
+                policy(
+                    &CA_GEO,
+                    "reportOnlyNotApplied",
+                    None,
+                    ("none", "none"),
+                    unevaluated(),
+                ),
+            ]);
+        }
+        let mfa = policy(
+            &CA_MFA,
+            "success",
+            Some("Mfa"),
+            ("application,users", "none"),
+            (everyone(), Vec::new()),
+        );
+        let mut located = everyone();
+        located.push(rule("location", "allLocations"));
+        let geo = if self.place.country != "JP" {
+            policy(
+                &CA_GEO,
+                "reportOnlyFailure",
+                Some("Block"),
+                ("application,users,location", "none"),
+                (located, Vec::new()),
+            )
         } else {
-            let foreign = self.place.country != "JP";
-            let geo = if foreign {
-                "reportOnlyFailure"
-            } else {
-                "reportOnlyNotApplied"
-            };
-            vec![
-                policy(&CA_MFA, Some("Mfa"), "success"),
-                policy(&CA_GEO, Some("Block"), geo),
-            ]
-        })
+            policy(
+                &CA_GEO,
+                "reportOnlyNotApplied",
+                Some("Block"),
+                ("application,users", "location"),
+                (located, vec![rule("location", "locationId")]),
+            )
+        };
+        Value::Array(vec![mfa, geo])
     }
 
     fn steps_value(&self) -> Value {
