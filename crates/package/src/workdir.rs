@@ -276,9 +276,37 @@ impl WorkDir {
     }
 }
 
+/// Writes a work-folder state file whole or not at all: under a temporary
+/// name, synced, then renamed over `path`, so a kill leaves the old file (or
+/// none), never a cut one that a resumed run would refuse.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut name = path.as_os_str().to_owned();
+    name.push(".tmp");
+    let tmp = PathBuf::from(name);
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_atomic_write_replaces_the_file_whole_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.json");
+        write_atomically(&path, b"{\"a\":1}").unwrap();
+        write_atomically(&path, b"{\"b\":2}").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"{\"b\":2}");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["run.json"]);
+    }
 
     #[test]
     fn setting_aside_moves_all_but_the_state_and_loses_nothing() {

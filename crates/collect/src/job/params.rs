@@ -51,9 +51,9 @@ impl RunParams {
             source,
         };
         std::fs::create_dir_all(workdir.state_dir()).map_err(create)?;
-        std::fs::write(
+        m365_preserve_package::workdir::write_atomically(
             &path,
-            serde_json::to_vec_pretty(&self).expect("parameters serialise"),
+            &serde_json::to_vec_pretty(&self).expect("parameters serialise"),
         )
         .map_err(create)?;
         Ok(self)

@@ -93,7 +93,7 @@ impl SealedRecord {
         });
         let path = workdir.sealed_record();
         let text = serde_json::to_vec_pretty(&self).expect("the record serialises");
-        write_atomically(&path, &text)
+        m365_preserve_package::workdir::write_atomically(&path, &text)
             .map_err(|source| CollectError::WorkFolder { path, source })?;
         workdir
             .set_aside_sealed(&file)
@@ -103,16 +103,6 @@ impl SealedRecord {
             })?;
         Ok(())
     }
-}
-
-/// Writes `path` whole or not at all (a kill leaves the old record).
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("json.tmp");
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
 }
 
 /// Drops from a supplementary package the sources that gained nothing: every
