@@ -6,6 +6,7 @@
 
 use super::error::{classify, GraphError, Verdict};
 use super::pacer::Pacer;
+use super::page::{PageBody, PageError, PageRecords};
 use super::raw::{RawMeta, RawSink};
 use crate::auth::TokenProvider;
 use crate::retry::{parse_retry_after, RetryPolicy};
@@ -75,6 +76,8 @@ pub struct Request {
     pub permission: Option<&'static str>,
     /// Parse the body as JSON, retrying truncated bodies; false for MIME.
     pub json: bool,
+    /// The body is a page of a collection ([`PageBody`]), set by [`ReadOnlyClient::pages`].
+    pub collection: bool,
 }
 
 impl Request {
@@ -87,6 +90,7 @@ impl Request {
             headers: Vec::new(),
             permission: None,
             json: true,
+            collection: false,
         }
     }
 
@@ -113,6 +117,8 @@ pub struct Fetched {
     pub status: u16,
     pub body: Bytes,
     pub json: Option<Value>,
+    /// A collection's page, checked (or what is wrong with its shape).
+    pub page: Option<Result<Box<PageBody>, String>>,
     /// Management Activity API paging header.
     pub next_page_uri: Option<String>,
     pub request_id: Option<String>,
@@ -124,7 +130,7 @@ pub struct Fetched {
 /// One page of a collection.
 #[derive(Debug)]
 pub struct Page {
-    pub records: Vec<Value>,
+    pub records: PageRecords,
     pub url: String,
     pub request_id: Option<String>,
     pub raw_path: Option<String>,
@@ -191,14 +197,21 @@ fn interpret(
     };
     match verdict {
         Verdict::Ok => {
-            if req.json {
+            let incomplete = |e: serde_json::Error| {
+                Ok(Attempt::again(format!(
+                    "the response is not complete JSON ({e}): truncated?"
+                )))
+            };
+            if req.json && req.collection {
+                match PageBody::parse(fetched.body.clone()) {
+                    Ok(p) => fetched.page = Some(Ok(Box::new(p))),
+                    Err(PageError::Shape(why)) => fetched.page = Some(Err(why)),
+                    Err(PageError::Incomplete(e)) => return incomplete(e),
+                }
+            } else if req.json {
                 match serde_json::from_slice::<Value>(&fetched.body) {
                     Ok(v) => fetched.json = Some(v),
-                    Err(e) => {
-                        return Ok(Attempt::again(format!(
-                            "the response is not complete JSON ({e}): truncated?"
-                        )))
-                    }
+                    Err(e) => return incomplete(e),
                 }
             }
             Ok(Attempt::Done(fetched))
@@ -296,7 +309,10 @@ impl ReadOnlyClient {
     pub fn pages(&self, first: Request) -> Pager<'_> {
         Pager {
             client: self,
-            next: Some(first),
+            next: Some(Request {
+                collection: true,
+                ..first
+            }),
         }
     }
 
@@ -438,6 +454,7 @@ impl ReadOnlyClient {
             status,
             body,
             json: None,
+            page: None,
             next_page_uri,
             request_id,
             raw_path,
@@ -536,25 +553,18 @@ impl Pager<'_> {
             url: req.url.to_string(),
             message,
         };
-        let (records, next_link) = match fetched.json {
-            Some(Value::Object(mut map)) => {
-                let next = map
-                    .remove("@odata.nextLink")
-                    .and_then(|v| v.as_str().map(String::from));
-                match map.remove("value") {
-                    Some(Value::Array(items)) => (items, next),
-                    _ => return Err(invalid("a collection without a \"value\" array".into())),
-                }
-            }
-            Some(Value::Array(items)) => (items, None),
-            _ => return Err(invalid("not a JSON collection".into())),
+        let page = match fetched.page {
+            Some(Ok(page)) => page,
+            Some(Err(why)) => return Err(invalid(why)),
+            None => return Err(invalid("not a JSON collection".into())),
         };
+        let next_link = page.next_link().map(String::from);
         if let Some(link) = next_link.or(fetched.next_page_uri.clone()) {
             let url = next_page_url(&req.url, &link).map_err(invalid)?;
             self.next = Some(Request { url, ..req.clone() });
         }
         Ok(Some(Page {
-            records,
+            records: (*page).into_records(),
             url: fetched.url,
             request_id: fetched.request_id,
             raw_path: fetched.raw_path,

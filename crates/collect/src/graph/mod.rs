@@ -5,6 +5,7 @@
 mod client;
 mod error;
 mod pacer;
+mod page;
 mod raw;
 
 pub use client::{Api, Capture, Fetched, Page, Pager, ReadOnlyClient, Request};
