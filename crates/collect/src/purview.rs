@@ -27,6 +27,7 @@ use m365_preserve_package::evidence::{write_summary, SourceStatus, SourceSummary
 use m365_preserve_package::timefmt::format_utc;
 use m365_preserve_sources::{AuditApi, Budget, Keep, Query, Source, Target, Window};
 use serde_json::{json, Map, Value};
+use tokio::sync::SemaphorePermit;
 
 const SOURCE: Source = Source::PurviewAudit;
 /// The longest a query is polled (real service time).
@@ -275,6 +276,7 @@ impl Collector<'_> {
         upns: &[String],
         case: &str,
         facts: &Facts,
+        slot: Option<SemaphorePermit<'_>>,
     ) -> Ended {
         let api = service.api;
         let k = key(&w);
@@ -302,7 +304,10 @@ impl Collector<'_> {
             pagings.extend(self.journal.done(SOURCE, &k2).map(|d| (k2, Ok(d))));
             return Ended::Paged(pagings);
         }
-        let _permit = self.gate.acquire().await.expect("gate never closes");
+        let _permit = match slot {
+            Some(p) => p,
+            None => self.gate.acquire().await.expect("gate never closes"),
+        };
         let (id, known) = match self.audit_query(service, &w, upns, case, facts).await {
             Ok(found) => found,
             Err(p) => return Ended::problem(&k, p),
@@ -386,6 +391,13 @@ impl Collector<'_> {
     ) -> Result<SourceSummary, CollectError> {
         let mut pending = windows;
         self.observer.started(SOURCE, pending.len());
+        // The queries run for minutes on Microsoft's side, so they are created
+        // before the other sources take the concurrency slots: the slots free
+        // now are taken before the version probe awaits the network.
+        let mut early: Vec<SemaphorePermit<'_>> =
+            std::iter::from_fn(|| self.gate.try_acquire().ok())
+                .take(pending.len())
+                .collect();
         let service = self.audit_service(asked).await;
         let facts = Facts::default();
         let mut finished: Vec<(Window, String, QueryOutcome)> = Vec::new();
@@ -395,7 +407,7 @@ impl Collector<'_> {
             let ended = join_all(
                 round
                     .iter()
-                    .map(|w| self.audit_window(&service, *w, &upns, case, &facts)),
+                    .map(|w| self.audit_window(&service, *w, &upns, case, &facts, early.pop())),
             )
             .await;
             for (w, e) in round.into_iter().zip(ended) {
