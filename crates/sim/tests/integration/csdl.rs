@@ -264,12 +264,7 @@ impl Walk {
                 .await
                 .expect("the simulator answers");
             let status = r.status();
-            let wait = r
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<f64>().ok())
-                .unwrap_or(0.002);
+            let wait = crate::retry_after(r.headers(), 0.002);
             let body: Value = r.json().await.unwrap_or(Value::Null);
             if status == reqwest::StatusCode::UNAUTHORIZED {
                 *self.token.lock().expect("token") = self.handle.issue_token(TOOL_CLIENT_ID, ROLES);

@@ -249,11 +249,7 @@ impl Sim {
             if status != StatusCode::TOO_MANY_REQUESTS {
                 return (status, headers, body);
             }
-            let wait = headers
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<f64>().ok())
-                .unwrap_or(0.01);
+            let wait = crate::retry_after(&headers, 0.01);
             tokio::time::sleep(std::time::Duration::from_secs_f64(wait)).await;
         }
         panic!("still throttled after 100 attempts: {path}");
@@ -297,12 +293,7 @@ impl Sim {
                     continue;
                 };
                 let status = resp.status();
-                let wait = resp
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse::<f64>().ok())
-                    .unwrap_or(0.005);
+                let wait = crate::retry_after(resp.headers(), 0.005);
                 let Ok(body) = resp.bytes().await else {
                     continue;
                 };
